@@ -1,0 +1,175 @@
+//! Walking strided arrays row by row, on the calling thread or on rayon.
+//!
+//! A kernel over K same-shaped arrays sees them as rows: the last (collapsed) axis is an
+//! inner loop with one stride per array, every other axis an outer counter. Work runs on
+//! rayon only above [`PARALLEL_THRESHOLD`] elements, so tiny tensors pay no pool overhead,
+//! and it is split in pieces whose boundaries depend on the sizes alone, never on the
+//! number of threads: each output element is computed by the same code in the same order
+//! on any thread count.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+use smallvec::SmallVec;
+
+/// Kernels with at least this many elements run on rayon; smaller ones stay on the caller.
+pub const PARALLEL_THRESHOLD: usize = 1 << 15;
+
+/// The number of elements a parallel piece of work covers (at least).
+pub(crate) const CHUNK: usize = 1 << 14;
+
+/// K arrays of one shape, reduced to the fewest axes that describe all their layouts.
+pub(crate) struct Layout<const K: usize> {
+    shape: SmallVec<[usize; 4]>,
+    strides: [SmallVec<[usize; 4]>; K],
+    offsets: [usize; K],
+}
+
+impl<const K: usize> Layout<K> {
+    /// The layout of K arrays of `shape`, each given by its strides and offset.
+    pub(crate) fn new(shape: &[usize], arrays: [(&[usize], usize); K]) -> Self {
+        let mut dims: SmallVec<[usize; 4]> = SmallVec::new();
+        let mut strides: [SmallVec<[usize; 4]>; K] = std::array::from_fn(|_| SmallVec::new());
+        for (axis, &size) in shape.iter().enumerate() {
+            if size == 1 {
+                continue;
+            }
+            // Merge into the previous axis when every array steps over both as one.
+            let mergeable = dims.last().is_some()
+                && size != 0
+                && (0..K).all(|k| *strides[k].last().unwrap() == arrays[k].0[axis] * size);
+            if mergeable {
+                *dims.last_mut().unwrap() *= size;
+                for k in 0..K {
+                    *strides[k].last_mut().unwrap() = arrays[k].0[axis];
+                }
+            } else {
+                dims.push(size);
+                for k in 0..K {
+                    strides[k].push(arrays[k].0[axis]);
+                }
+            }
+        }
+        if dims.is_empty() {
+            dims.push(1);
+            for s in &mut strides {
+                s.push(0);
+            }
+        }
+        Layout { shape: dims, strides, offsets: arrays.map(|a| a.1) }
+    }
+
+    /// The length of a row (the innermost collapsed axis).
+    pub(crate) fn inner(&self) -> usize {
+        *self.shape.last().unwrap()
+    }
+
+    /// Each array's step along a row.
+    pub(crate) fn inner_strides(&self) -> [usize; K] {
+        std::array::from_fn(|k| *self.strides[k].last().unwrap())
+    }
+
+    /// The number of rows.
+    pub(crate) fn rows(&self) -> usize {
+        self.shape[..self.shape.len() - 1].iter().product::<usize>() * usize::from(self.inner() > 0)
+    }
+
+    /// Calls `f(row, starts)` for each row in `range`, `starts` being each array's offset of
+    /// the row's first element.
+    pub(crate) fn for_rows(&self, range: Range<usize>, mut f: impl FnMut(usize, [usize; K])) {
+        let outer = &self.shape[..self.shape.len() - 1];
+        let mut index: SmallVec<[usize; 4]> = SmallVec::from_elem(0, outer.len());
+        let mut rest = range.start;
+        for d in (0..outer.len()).rev() {
+            index[d] = rest % outer[d];
+            rest /= outer[d];
+        }
+        let mut starts: [usize; K] =
+            std::array::from_fn(|k| self.offsets[k] + index.iter().zip(&self.strides[k]).map(|(i, s)| i * s).sum::<usize>());
+        for row in range {
+            f(row, starts);
+            for d in (0..outer.len()).rev() {
+                index[d] += 1;
+                for k in 0..K {
+                    starts[k] += self.strides[k][d];
+                }
+                if index[d] < outer[d] {
+                    break;
+                }
+                index[d] = 0;
+                for k in 0..K {
+                    starts[k] -= self.strides[k][d] * outer[d];
+                }
+            }
+        }
+    }
+
+    /// Fills the contiguous `out` (one row of `inner()` elements per row of the layout) by
+    /// `f(out_row, starts)`, on rayon when large.
+    pub(crate) fn fill_rows<T: Send>(&self, out: &mut [T], f: impl Fn(&mut [T], [usize; K]) + Sync) {
+        let inner = self.inner();
+        if inner == 0 || out.is_empty() {
+            return;
+        }
+        if out.len() < PARALLEL_THRESHOLD {
+            self.for_rows(0..self.rows(), |row, starts| f(&mut out[row * inner..(row + 1) * inner], starts));
+            return;
+        }
+        let rows_per_piece = CHUNK.div_ceil(inner);
+        out.par_chunks_mut(rows_per_piece * inner).enumerate().for_each(|(piece, chunk)| {
+            let first = piece * rows_per_piece;
+            let rows = chunk.len() / inner;
+            self.for_rows(first..first + rows, |row, starts| {
+                let at = (row - first) * inner;
+                f(&mut chunk[at..at + inner], starts)
+            });
+        });
+    }
+}
+
+/// Runs `f(i)` for every `i` in `0..n`, on rayon when `work` (elements touched) is large.
+/// Each `i` must write its own output, so the result is the same on any thread count.
+pub(crate) fn for_each_index(n: usize, work: usize, f: impl Fn(usize) + Sync + Send) {
+    if work < PARALLEL_THRESHOLD || n < 2 {
+        (0..n).for_each(f);
+    } else {
+        (0..n).into_par_iter().for_each(f);
+    }
+}
+
+/// A pointer into an output buffer that parallel workers share because each writes its own,
+/// disjoint elements (the caller's promise, stated at each use).
+#[derive(Clone, Copy)]
+pub(crate) struct SharedMut<T>(pub(crate) *mut T);
+
+impl<T> SharedMut<T> {
+    /// The pointer `i` elements on. (A method, so closures capture the whole `SharedMut`.)
+    pub(crate) fn at(self, i: usize) -> *mut T {
+        self.0.wrapping_add(i)
+    }
+}
+// SAFETY: a `SharedMut` is only written through at elements no other worker touches.
+unsafe impl<T> Sync for SharedMut<T> {}
+// SAFETY: as above.
+unsafe impl<T> Send for SharedMut<T> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contiguous_axes_collapse_into_one_row() {
+        let layout = Layout::new(&[2, 3, 4], [(&[12, 4, 1], 0)]);
+        assert_eq!(layout.inner(), 24);
+        assert_eq!(layout.rows(), 1);
+    }
+
+    #[test]
+    fn broadcast_rows_restart_at_the_same_offset() {
+        // a [2, 3] array and a [3] row broadcast over it
+        let layout = Layout::new(&[2, 3], [(&[3, 1], 0), (&[0, 1], 5)]);
+        let mut seen = vec![];
+        layout.for_rows(0..layout.rows(), |row, s| seen.push((row, s)));
+        assert_eq!(seen, vec![(0, [0, 5]), (1, [3, 5])]);
+    }
+}

@@ -1,0 +1,86 @@
+//! The element type of a tensor: f32 for speed, f64 for truth.
+//!
+//! One trait, implemented for `f32` and `f64`, gathers what the kernels need from a
+//! float: arithmetic (`num_traits::Float`), a matrix-multiply routine and the error
+//! function (which `num_traits` lacks and GELU needs).
+
+use std::fmt::{Debug, Display};
+
+use num_traits::{Float, FromPrimitive};
+
+/// A float type tensors can hold: `f32` (the default) or `f64` (used by gradient checks).
+pub trait Element:
+    Float + FromPrimitive + Debug + Display + Default + Send + Sync + std::iter::Sum + 'static
+{
+    /// The type's name as users write it, for error messages: `"f32"`.
+    const NAME: &'static str;
+
+    /// `C = A·B + beta·C` for an `m×k` matrix A and a `k×n` matrix B, all three given by a
+    /// pointer and row/column strides in elements.
+    ///
+    /// # Safety
+    /// Every addressed element of A and B must be readable and every element of C writable,
+    /// and C must not overlap A or B.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        beta: Self,
+        c: (*mut Self, isize, isize),
+    );
+
+    /// The error function, erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.
+    fn erf(self) -> Self;
+}
+
+impl Element for f32 {
+    const NAME: &'static str = "f32";
+
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: (*const f32, isize, isize),
+        b: (*const f32, isize, isize),
+        beta: f32,
+        c: (*mut f32, isize, isize),
+    ) {
+        // SAFETY: the caller upholds matrixmultiply's contract (see the trait method).
+        unsafe { matrixmultiply::sgemm(m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2) }
+    }
+
+    fn erf(self) -> f32 {
+        libm::erff(self)
+    }
+}
+
+impl Element for f64 {
+    const NAME: &'static str = "f64";
+
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: (*const f64, isize, isize),
+        b: (*const f64, isize, isize),
+        beta: f64,
+        c: (*mut f64, isize, isize),
+    ) {
+        // SAFETY: the caller upholds matrixmultiply's contract (see the trait method).
+        unsafe { matrixmultiply::dgemm(m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2) }
+    }
+
+    fn erf(self) -> f64 {
+        libm::erf(self)
+    }
+}
+
+/// A constant of any element type, written as an f64 literal: `lit::<T>(0.5)`.
+#[inline]
+pub fn lit<T: Element>(x: f64) -> T {
+    // Every f64 converts to f32 and f64 (possibly rounding, or to infinity).
+    T::from_f64(x).expect("every f64 converts to an Element")
+}

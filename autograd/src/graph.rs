@@ -1,0 +1,341 @@
+//! The tape: recording ops, and the backward walk that turns an output's gradient into
+//! gradients of everything it came from.
+//!
+//! Nodes get increasing ids as they are created, so an input always has a smaller id than
+//! the node that used it: popping the largest pending id first is a topological order. The
+//! walk is a loop over a heap (no recursion, so a graph 100,000 ops deep is fine); each node
+//! runs its backward rule once, after every contribution to its gradient has arrived.
+//! Backward rules are written with tensor ops; they record a graph of their own only when
+//! second derivatives are asked for (`create_graph`).
+
+use std::cell::Cell;
+use std::collections::{BinaryHeap, HashMap};
+use std::panic::Location;
+
+use smallvec::SmallVec;
+
+use crate::anomaly;
+use crate::array::Array;
+use crate::element::Element;
+use crate::ops::Op;
+use crate::shape::shape_panic;
+use crate::tensor::{Grad, Node, Tensor};
+
+thread_local! {
+    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Whether ops on this thread record the graph (true unless inside [`no_grad`]).
+pub fn is_grad_enabled() -> bool {
+    GRAD_ENABLED.with(|g| g.get())
+}
+
+/// Runs `f` with gradient recording switched to `enabled` on this thread, restoring the
+/// previous setting afterwards (even if `f` panics).
+fn with_grad_mode<R>(enabled: bool, f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            GRAD_ENABLED.with(|g| g.set(self.0));
+        }
+    }
+    let _restore = Restore(GRAD_ENABLED.with(|g| g.replace(enabled)));
+    f()
+}
+
+/// Runs `f` without recording any graph: for inference and for optimizer updates.
+/// Results track no gradient and cost no tape memory.
+///
+/// ```
+/// use tapegrad_autograd::{Tensor, no_grad};
+/// let w = Tensor::<f32>::ones(&[2]).requires_grad();
+/// let y = no_grad(|| &w * 2.0);
+/// assert!(!y.tracks_grad());
+/// ```
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    with_grad_mode(false, f)
+}
+
+/// Runs `f` with recording on, even inside [`no_grad`].
+pub fn enable_grad<R>(f: impl FnOnce() -> R) -> R {
+    with_grad_mode(true, f)
+}
+
+impl<T: Element> Tensor<T> {
+    /// The result of an op: `value`, recording a node with `op` and `inputs` if any input
+    /// tracks gradients and recording is on. The node remembers the caller's source line.
+    #[track_caller]
+    pub(crate) fn from_op(value: Array<T>, op: Op<T>, inputs: &[&Tensor<T>]) -> Tensor<T> {
+        if anomaly::is_enabled() {
+            anomaly::check_forward(&value, op.name(), inputs, Location::caller());
+        }
+        let record = is_grad_enabled() && inputs.iter().any(|t| t.tracks_grad());
+        if !record {
+            return Tensor::with_parts(value, None, false);
+        }
+        let node = Node {
+            op,
+            inputs: inputs.iter().map(|&t| t.clone()).collect(),
+            versions: inputs.iter().map(|t| t.version()).collect(),
+            location: Location::caller(),
+        };
+        Tensor::with_parts(value, Some(node), true)
+    }
+
+    /// Computes the gradient of this scalar (say, a loss) with respect to every parameter it
+    /// depends on, adding it to each parameter's [`Tensor::grad`]. Gradients accumulate
+    /// until [`Tensor::zero_grad`], as in PyTorch.
+    ///
+    /// # Panics
+    /// If the tensor has more than one element (use [`Tensor::backward_with`]), or if a
+    /// parameter changed since the forward pass, or if a parameter still holds a gradient
+    /// from before its last change (a forgotten `zero_grad`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![3.0f32], &[1]).unwrap().requires_grad();
+    /// let y = (&x * &x - 2.0).sum();
+    /// y.backward();
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![6.0]);
+    /// ```
+    #[track_caller]
+    pub fn backward(&self) {
+        if self.numel() != 1 {
+            shape_panic(format!(
+                "backward: the output has shape {:?}; backward() needs a single value (a loss), or use backward_with(grad)",
+                self.shape()
+            ));
+        }
+        self.backward_with(&Tensor::ones(self.shape()));
+    }
+
+    /// Backward from a non-scalar output, given the gradient of some scalar with respect to
+    /// it (`grad`, same shape as this tensor).
+    ///
+    /// # Panics
+    /// If `grad` has another shape; see also [`Tensor::backward`].
+    #[track_caller]
+    pub fn backward_with(&self, grad: &Tensor<T>) {
+        if grad.shape() != self.shape() {
+            shape_panic(format!(
+                "backward_with: gradient of shape {:?} for an output of shape {:?}",
+                grad.shape(),
+                self.shape()
+            ));
+        }
+        walk(&[(self.clone(), grad.detach())], false, Sink::Parameters);
+    }
+}
+
+/// The gradients of the scalar `outputs` (summed) with respect to `inputs`, returned rather
+/// than stored: stored gradients stay untouched. Inputs the outputs do not depend on get
+/// zeros. With `create_graph`, the gradients are themselves differentiable, so grad of grad
+/// works.
+///
+/// # Panics
+/// If an output has more than one element (see [`grad_with`]).
+///
+/// ```
+/// use tapegrad_autograd::{Tensor, grad};
+/// let x = Tensor::from_vec(vec![2.0f64], &[1]).unwrap().requires_grad();
+/// let y = x.powf(3.0).sum(); // y = x³
+/// let dy = grad(&[&y], &[&x], true).remove(0); // 3x² = 12
+/// let d2y = grad(&[&dy.sum()], &[&x], false).remove(0); // 6x = 12
+/// assert_eq!((dy.item(), d2y.item()), (12.0, 12.0));
+/// ```
+#[track_caller]
+pub fn grad<T: Element>(outputs: &[&Tensor<T>], inputs: &[&Tensor<T>], create_graph: bool) -> Vec<Tensor<T>> {
+    for out in outputs {
+        if out.numel() != 1 {
+            shape_panic(format!(
+                "grad: an output has shape {:?}; give one gradient per output with grad_with",
+                out.shape()
+            ));
+        }
+    }
+    let seeds: Vec<Tensor<T>> = outputs.iter().map(|o| Tensor::ones(o.shape())).collect();
+    let seeds: Vec<&Tensor<T>> = seeds.iter().collect();
+    grad_with(outputs, &seeds, inputs, create_graph)
+}
+
+/// Like [`grad`], for outputs of any shape, each given the gradient of some scalar with
+/// respect to it (`grad_outputs`, shaped like the outputs).
+///
+/// # Panics
+/// If the numbers of outputs and gradients differ, or a gradient's shape differs from its
+/// output's.
+#[track_caller]
+pub fn grad_with<T: Element>(
+    outputs: &[&Tensor<T>],
+    grad_outputs: &[&Tensor<T>],
+    inputs: &[&Tensor<T>],
+    create_graph: bool,
+) -> Vec<Tensor<T>> {
+    if outputs.len() != grad_outputs.len() {
+        shape_panic(format!("grad_with: {} outputs but {} output gradients", outputs.len(), grad_outputs.len()));
+    }
+    let mut roots = Vec::with_capacity(outputs.len());
+    for (out, g) in outputs.iter().zip(grad_outputs) {
+        if out.shape() != g.shape() {
+            shape_panic(format!("grad_with: gradient of shape {:?} for an output of shape {:?}", g.shape(), out.shape()));
+        }
+        let g = if create_graph { (*g).clone() } else { g.detach() };
+        roots.push(((*out).clone(), g));
+    }
+    let mut found: HashMap<u64, Tensor<T>> = HashMap::new();
+    let wanted: Vec<u64> = inputs.iter().map(|t| t.id()).collect();
+    walk(&roots, create_graph, Sink::Inputs { wanted: &wanted, found: &mut found });
+    inputs.iter().map(|t| found.remove(&t.id()).unwrap_or_else(|| Tensor::zeros(t.shape()))).collect()
+}
+
+/// Where finished gradients go.
+enum Sink<'a, T: Element> {
+    /// Accumulated into each parameter's stored gradient (`backward`).
+    Parameters,
+    /// Returned for the tensors with these ids (`grad`).
+    Inputs { wanted: &'a [u64], found: &'a mut HashMap<u64, Tensor<T>> },
+}
+
+/// The backward walk from `roots` (each an output and its gradient).
+fn walk<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], create_graph: bool, mut sink: Sink<'_, T>) {
+    let mut pending: Pending<T> = HashMap::new();
+    let mut heap: BinaryHeap<u64> = BinaryHeap::new();
+    for (root, grad) in roots {
+        if root.tracks_grad() {
+            add(&mut pending, &mut heap, root, grad.clone(), create_graph);
+        }
+    }
+    while let Some(id) = heap.pop() {
+        let (tensor, grad) = pending.remove(&id).expect("every pushed id is pending");
+        if let Sink::Inputs { wanted, found } = &mut sink
+            && wanted.contains(&id)
+        {
+            found.insert(id, grad.clone());
+        }
+        let Some(node) = &tensor.inner.node else {
+            if let Sink::Parameters = sink {
+                accumulate_into_parameter(&tensor, grad);
+            }
+            continue;
+        };
+        check_versions(node);
+        let grads: SmallVec<[Option<Tensor<T>>; 2]> =
+            with_grad_mode(create_graph, || node.op.backward(&node.inputs, &tensor, &grad));
+        if grads.len() != node.inputs.len() {
+            shape_panic(format!(
+                "backward of {}: {} gradients for {} inputs",
+                node.op.name(),
+                grads.len(),
+                node.inputs.len()
+            ));
+        }
+        for (i, (input, g)) in node.inputs.iter().zip(grads).enumerate() {
+            let Some(g) = g else { continue };
+            if !input.tracks_grad() {
+                continue;
+            }
+            if g.shape() != input.shape() {
+                shape_panic(format!(
+                    "backward of {} (recorded at {}): gradient for input {i} has shape {:?}, but the input has shape {:?}",
+                    node.op.name(),
+                    node.location,
+                    g.shape(),
+                    input.shape()
+                ));
+            }
+            if anomaly::is_enabled() {
+                anomaly::check_backward(&g, node, i);
+            }
+            add(&mut pending, &mut heap, input, g, create_graph);
+        }
+    }
+}
+
+/// Tensors waiting for the walk, by id, with the sum of the gradients that reached them.
+type Pending<T> = HashMap<u64, (Tensor<T>, Tensor<T>)>;
+
+/// Adds a gradient contribution for `tensor` (fan-out sums), queueing it the first time.
+fn add<T: Element>(pending: &mut Pending<T>, heap: &mut BinaryHeap<u64>, tensor: &Tensor<T>, grad: Tensor<T>, create_graph: bool) {
+    match pending.get_mut(&tensor.id()) {
+        Some((_, sum)) => *sum = with_grad_mode(create_graph, || &*sum + &grad),
+        None => {
+            heap.push(tensor.id());
+            pending.insert(tensor.id(), (tensor.clone(), grad));
+        }
+    }
+}
+
+#[track_caller]
+fn check_versions<T: Element>(node: &Node<T>) {
+    for (input, &seen) in node.inputs.iter().zip(&node.versions) {
+        let now = input.version();
+        if now != seen {
+            shape_panic(format!(
+                "backward: a parameter of shape {:?} used by {} (at {}) changed after the forward pass (version {seen} then, {now} now); run the forward pass again after each optimizer step",
+                input.shape(),
+                node.op.name(),
+                node.location
+            ));
+        }
+    }
+}
+
+#[track_caller]
+fn accumulate_into_parameter<T: Element>(tensor: &Tensor<T>, grad: Tensor<T>) {
+    let Some(p) = tensor.parameter() else { return };
+    let version = tensor.version();
+    let mut slot = p.grad.lock().unwrap_or_else(|e| e.into_inner());
+    *slot = Some(match slot.take() {
+        None => Grad { tensor: grad.detach(), version },
+        Some(old) if old.version == version => {
+            Grad { tensor: no_grad(|| &old.tensor + &grad), version }
+        }
+        Some(_) => shape_panic(format!(
+            "backward: the parameter of shape {:?} still holds a gradient from before its last update; call zero_grad() after each optimizer step",
+            tensor.shape()
+        )),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+
+    #[test]
+    fn fan_out_accumulates() {
+        // y = x·x + x ⇒ dy/dx = 2x + 1: both uses of x must add into its gradient.
+        let x = Tensor::from_vec(vec![3.0f64], &[1]).unwrap().requires_grad();
+        (&x * &x + &x).sum().backward();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![7.0]);
+    }
+
+    #[test]
+    fn a_graph_100_000_ops_deep_neither_overflows_nor_leaks() {
+        let x = Tensor::from_vec(vec![1.0f32], &[1]).unwrap().requires_grad();
+        let mut y = x.clone();
+        for _ in 0..100_000 {
+            y = &y * 1.0;
+        }
+        y.sum().backward();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![1.0]);
+        drop(y); // the chain is freed by a loop, not by recursion
+    }
+
+    #[test]
+    #[should_panic(expected = "changed after the forward pass")]
+    fn stale_graphs_are_refused() {
+        let w = Tensor::from_vec(vec![1.0f32], &[1]).unwrap().requires_grad();
+        let loss = (&w * &w).sum();
+        w.update_data(|w| w[0] = 2.0);
+        loss.backward();
+    }
+
+    #[test]
+    #[should_panic(expected = "call zero_grad() after each optimizer step")]
+    fn forgotten_zero_grad_is_caught() {
+        let w = Tensor::from_vec(vec![1.0f32], &[1]).unwrap().requires_grad();
+        (&w * 2.0).sum().backward();
+        w.update_data(|w| w[0] = 2.0);
+        (&w * 2.0).sum().backward();
+    }
+}

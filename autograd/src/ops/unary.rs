@@ -1,0 +1,284 @@
+//! Elementwise functions of one tensor: each a value and a derivative, next to each other.
+//!
+//! Adding an activation is one variant, one line in `forward`, one line in `backward`, one
+//! public method and one gradcheck row.
+
+use std::f64::consts::{FRAC_1_SQRT_2, PI};
+
+use super::{Op, constant};
+use crate::element::{Element, lit};
+use crate::array::Array;
+use crate::tensor::Tensor;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Unary<T> {
+    Neg,
+    Recip,
+    Exp,
+    Ln,
+    Sqrt,
+    Abs,
+    Sin,
+    Cos,
+    Erf,
+    Relu,
+    LeakyRelu(T),
+    Sigmoid,
+    Tanh,
+    Softplus,
+    Gelu,
+    AddScalar(T),
+    MulScalar(T),
+    DivScalar(T),
+    Powf(T),
+    Clamp(T, T),
+}
+
+impl<T: Element> Unary<T> {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Unary::Neg => "neg",
+            Unary::Recip => "recip",
+            Unary::Exp => "exp",
+            Unary::Ln => "ln",
+            Unary::Sqrt => "sqrt",
+            Unary::Abs => "abs",
+            Unary::Sin => "sin",
+            Unary::Cos => "cos",
+            Unary::Erf => "erf",
+            Unary::Relu => "relu",
+            Unary::LeakyRelu(_) => "leaky_relu",
+            Unary::Sigmoid => "sigmoid",
+            Unary::Tanh => "tanh",
+            Unary::Softplus => "softplus",
+            Unary::Gelu => "gelu",
+            Unary::AddScalar(_) => "add_scalar",
+            Unary::MulScalar(_) => "mul_scalar",
+            Unary::DivScalar(_) => "div_scalar",
+            Unary::Powf(_) => "powf",
+            Unary::Clamp(..) => "clamp",
+        }
+    }
+
+    /// y = f(x), elementwise.
+    pub(crate) fn forward(&self, x: &Array<T>) -> Array<T> {
+        let zero = T::zero();
+        match *self {
+            Unary::Neg => x.map(|v| -v),
+            Unary::Recip => x.map(|v| v.recip()),
+            Unary::Exp => x.map(|v| v.exp()),
+            Unary::Ln => x.map(|v| v.ln()),
+            Unary::Sqrt => x.map(|v| v.sqrt()),
+            Unary::Abs => x.map(|v| v.abs()),
+            Unary::Sin => x.map(|v| v.sin()),
+            Unary::Cos => x.map(|v| v.cos()),
+            Unary::Erf => x.map(|v| v.erf()),
+            Unary::Relu => x.map(|v| if v < zero { zero } else { v }),
+            Unary::LeakyRelu(slope) => x.map(|v| if v < zero { v * slope } else { v }),
+            Unary::Sigmoid => x.map(sigmoid),
+            Unary::Tanh => x.map(|v| v.tanh()),
+            Unary::Softplus => x.map(|v| v.max(zero) + (-v.abs()).exp().ln_1p()),
+            Unary::Gelu => x.map(|v| lit::<T>(0.5) * v * (T::one() + (v * lit(FRAC_1_SQRT_2)).erf())),
+            Unary::AddScalar(c) => x.map(|v| v + c),
+            Unary::MulScalar(c) => x.map(|v| v * c),
+            Unary::DivScalar(c) => x.map(|v| v / c),
+            Unary::Powf(p) => x.map(|v| v.powf(p)),
+            Unary::Clamp(low, high) => x.map(|v| if v < low { low } else if v > high { high } else { v }),
+        }
+    }
+
+    /// dL/dx = dL/dy · f′(x), given x, y = f(x) and g = dL/dy.
+    pub(crate) fn backward(&self, x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
+        let (zero, one) = (T::zero(), T::one());
+        match *self {
+            Unary::Neg => -g,                                  // d(−x) = −1
+            Unary::Recip => -(g * y * y),                      // d(1/x) = −1/x²
+            Unary::Exp => g * y,                               // d eˣ = eˣ
+            Unary::Ln => g / x,                                // d ln x = 1/x
+            Unary::Sqrt => g / y * lit::<T>(0.5),              // d √x = 1/(2√x)
+            Unary::Abs => g * constant(x, |v| if v > zero { one } else if v < zero { -one } else { zero }), // d|x| = sign x
+            Unary::Sin => g * x.cos(),                         // d sin x = cos x
+            Unary::Cos => -(g * x.sin()),                      // d cos x = −sin x
+            Unary::Erf => g * (-(x * x)).exp() * lit::<T>(2.0 / PI.sqrt()), // d erf x = 2/√π e^(−x²)
+            Unary::Relu => g * constant(x, |v| if v > zero { one } else { zero }), // 1 where x > 0
+            Unary::LeakyRelu(s) => g * constant(x, |v| if v > zero { one } else { s }),
+            Unary::Sigmoid => g * &(y - y * y),                // σ′ = σ(1 − σ)
+            Unary::Tanh => g * &(-(y * y) + one),              // tanh′ = 1 − tanh²
+            Unary::Softplus => g * x.sigmoid(),                // d ln(1 + eˣ) = σ(x)
+            Unary::Gelu => {
+                // d/dx x·Φ(x) = Φ(x) + x·φ(x)
+                let cdf = ((x * lit::<T>(FRAC_1_SQRT_2)).erf() + one) * lit::<T>(0.5);
+                let pdf = (-(x * x) * lit::<T>(0.5)).exp() * lit::<T>(1.0 / (2.0 * PI).sqrt());
+                g * &(cdf + x * &pdf)
+            }
+            Unary::AddScalar(_) => g.clone(),                  // d(x + c) = 1
+            Unary::MulScalar(c) => g * c,                      // d(cx) = c
+            Unary::DivScalar(c) => g / c,                      // d(x/c) = 1/c
+            Unary::Powf(p) if p == zero => g * zero,           // d x⁰ = 0, even at x = 0
+            Unary::Powf(p) => g * x.powf(p - one) * p,         // d xᵖ = p·xᵖ⁻¹
+            Unary::Clamp(low, high) => g * constant(x, |v| if v >= low && v <= high { one } else { zero }),
+        }
+    }
+}
+
+/// The logistic function, computed without overflow for large |v|.
+fn sigmoid<T: Element>(v: T) -> T {
+    if v >= T::zero() {
+        T::one() / (T::one() + (-v).exp())
+    } else {
+        let e = v.exp();
+        e / (T::one() + e)
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    #[track_caller]
+    pub(crate) fn unary(&self, op: Unary<T>) -> Tensor<T> {
+        let value = op.forward(&self.value_ref());
+        Tensor::from_op(value, Op::Unary(op), &[self])
+    }
+
+    /// 1/x, elementwise.
+    #[track_caller]
+    pub fn recip(&self) -> Tensor<T> {
+        self.unary(Unary::Recip)
+    }
+
+    /// eˣ, elementwise.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// assert_eq!(Tensor::<f64>::zeros(&[2]).exp().to_vec(), vec![1.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn exp(&self) -> Tensor<T> {
+        self.unary(Unary::Exp)
+    }
+
+    /// The natural logarithm, elementwise.
+    #[doc(alias = "log")]
+    #[track_caller]
+    pub fn ln(&self) -> Tensor<T> {
+        self.unary(Unary::Ln)
+    }
+
+    /// √x, elementwise.
+    #[track_caller]
+    pub fn sqrt(&self) -> Tensor<T> {
+        self.unary(Unary::Sqrt)
+    }
+
+    /// |x|, elementwise (gradient 0 at 0, as in PyTorch).
+    #[track_caller]
+    pub fn abs(&self) -> Tensor<T> {
+        self.unary(Unary::Abs)
+    }
+
+    /// sin x, elementwise.
+    #[track_caller]
+    pub fn sin(&self) -> Tensor<T> {
+        self.unary(Unary::Sin)
+    }
+
+    /// cos x, elementwise.
+    #[track_caller]
+    pub fn cos(&self) -> Tensor<T> {
+        self.unary(Unary::Cos)
+    }
+
+    /// The error function, elementwise.
+    #[track_caller]
+    pub fn erf(&self) -> Tensor<T> {
+        self.unary(Unary::Erf)
+    }
+
+    /// max(x, 0), elementwise (gradient 0 at 0).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![-1.0f32, 0.0, 2.0], &[3]).unwrap();
+    /// assert_eq!(x.relu().to_vec(), vec![0.0, 0.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn relu(&self) -> Tensor<T> {
+        self.unary(Unary::Relu)
+    }
+
+    /// x for x ≥ 0, `negative_slope`·x below.
+    #[track_caller]
+    pub fn leaky_relu(&self, negative_slope: T) -> Tensor<T> {
+        self.unary(Unary::LeakyRelu(negative_slope))
+    }
+
+    /// The logistic function 1/(1 + e⁻ˣ), elementwise; exact at large |x|.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let y = Tensor::from_vec(vec![-1000.0f32, 0.0, 1000.0], &[3]).unwrap().sigmoid();
+    /// assert_eq!(y.to_vec(), vec![0.0, 0.5, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn sigmoid(&self) -> Tensor<T> {
+        self.unary(Unary::Sigmoid)
+    }
+
+    /// The hyperbolic tangent, elementwise.
+    #[track_caller]
+    pub fn tanh(&self) -> Tensor<T> {
+        self.unary(Unary::Tanh)
+    }
+
+    /// ln(1 + eˣ), elementwise, computed without overflow.
+    #[track_caller]
+    pub fn softplus(&self) -> Tensor<T> {
+        self.unary(Unary::Softplus)
+    }
+
+    /// x·Φ(x) with Φ the standard normal CDF (PyTorch's default, exact GELU).
+    #[track_caller]
+    pub fn gelu(&self) -> Tensor<T> {
+        self.unary(Unary::Gelu)
+    }
+
+    /// xᵖ for a constant exponent, elementwise.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![3.0f32], &[1]).unwrap().powf(2.0).to_vec(), vec![9.0]);
+    /// ```
+    #[doc(alias = "pow")]
+    #[track_caller]
+    pub fn powf(&self, exponent: T) -> Tensor<T> {
+        self.unary(Unary::Powf(exponent))
+    }
+
+    /// x², elementwise.
+    #[track_caller]
+    pub fn square(&self) -> Tensor<T> {
+        self.unary(Unary::Powf(lit(2.0)))
+    }
+
+    /// x limited to `[low, high]`; the gradient passes where `low ≤ x ≤ high`.
+    #[track_caller]
+    pub fn clamp(&self, low: T, high: T) -> Tensor<T> {
+        self.unary(Unary::Clamp(low, high))
+    }
+
+    /// x + c for a constant c.
+    #[track_caller]
+    pub fn add_scalar(&self, c: T) -> Tensor<T> {
+        self.unary(Unary::AddScalar(c))
+    }
+
+    /// c·x for a constant c.
+    #[track_caller]
+    pub fn mul_scalar(&self, c: T) -> Tensor<T> {
+        self.unary(Unary::MulScalar(c))
+    }
+
+    /// x/c for a constant c.
+    #[track_caller]
+    pub fn div_scalar(&self, c: T) -> Tensor<T> {
+        self.unary(Unary::DivScalar(c))
+    }
+}

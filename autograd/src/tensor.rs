@@ -1,0 +1,396 @@
+//! The tensor: a cheap handle to an immutable value, the op that made it, and (for a
+//! parameter) its gradient.
+//!
+//! Define-by-run: every op on tensors that track gradients records a node holding its
+//! inputs and its backward rule, so the graph is whatever the code ran. Ops on tensors that
+//! track nothing record nothing. A parameter (a leaf made with [`Tensor::requires_grad`]) is
+//! the one mutable thing: an optimizer step changes its value through
+//! [`Tensor::update_data`]; every other tensor's value is fixed when it is made.
+
+use std::fmt;
+use std::ops::Deref;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+
+use smallvec::SmallVec;
+
+use crate::array::Array;
+use crate::element::Element;
+use crate::ops::Op;
+use crate::shape::{Shape, shape_panic};
+
+/// An n-dimensional array of `T` (f32 unless said otherwise) that records the ops applied to
+/// it, so gradients can flow back through them.
+///
+/// Cloning is cheap (a reference count); clones are the same tensor.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// let x = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).unwrap().requires_grad();
+/// let y = (&x * &x).sum(); // y = Σ x²
+/// y.backward();
+/// assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 4.0, 6.0]); // dy/dx = 2x
+/// ```
+pub struct Tensor<T: Element = f32> {
+    pub(crate) inner: Arc<Inner<T>>,
+}
+
+pub(crate) struct Inner<T: Element> {
+    /// Creation order: a node's inputs always have smaller ids, so walking ids downwards is
+    /// a topological order of the graph.
+    pub(crate) id: u64,
+    pub(crate) shape: Shape,
+    pub(crate) data: Data<T>,
+    pub(crate) node: Option<Node<T>>,
+    pub(crate) tracks_grad: bool,
+}
+
+pub(crate) enum Data<T: Element> {
+    /// A value fixed at creation.
+    Fixed(Array<T>),
+    /// A parameter's value, changed only by optimizer steps.
+    Parameter(Parameter<T>),
+}
+
+pub(crate) struct Parameter<T: Element> {
+    pub(crate) value: RwLock<Array<T>>,
+    /// Bumped by every change of value; nodes remember it to catch stale graphs.
+    pub(crate) version: AtomicU64,
+    pub(crate) grad: Mutex<Option<Grad<T>>>,
+}
+
+/// A parameter's accumulated gradient and the value version it was computed at.
+pub(crate) struct Grad<T: Element> {
+    pub(crate) tensor: Tensor<T>,
+    pub(crate) version: u64,
+}
+
+/// What an op recorded: its rule, its inputs and where the user's code called it.
+pub(crate) struct Node<T: Element> {
+    pub(crate) op: Op<T>,
+    pub(crate) inputs: SmallVec<[Tensor<T>; 2]>,
+    /// The version of each input that is a parameter, at the time of the forward pass.
+    pub(crate) versions: SmallVec<[u64; 2]>,
+    pub(crate) location: &'static Location<'static>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Borrowed access to a tensor's value, holding a parameter's read lock while it lives.
+pub(crate) enum ValueRef<'a, T: Element> {
+    Fixed(&'a Array<T>),
+    Locked(RwLockReadGuard<'a, Array<T>>),
+}
+
+impl<T: Element> Deref for ValueRef<'_, T> {
+    type Target = Array<T>;
+    fn deref(&self) -> &Array<T> {
+        match self {
+            ValueRef::Fixed(a) => a,
+            ValueRef::Locked(a) => a,
+        }
+    }
+}
+
+impl<T: Element> Clone for Tensor<T> {
+    fn clone(&self) -> Self {
+        Tensor { inner: self.inner.clone() }
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    pub(crate) fn with_parts(value: Array<T>, node: Option<Node<T>>, tracks_grad: bool) -> Self {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let shape = value.shape().into();
+        Tensor { inner: Arc::new(Inner { id, shape, data: Data::Fixed(value), node, tracks_grad }) }
+    }
+
+    /// A tensor holding `value`, tracking no gradient (a constant, such as input data).
+    ///
+    /// ```
+    /// use tapegrad_autograd::{Array, Tensor};
+    /// let t = Tensor::from_array(Array::full(&[2, 2], 1.5f32));
+    /// assert_eq!(t.sum().item(), 6.0);
+    /// ```
+    pub fn from_array(value: Array<T>) -> Self {
+        Self::with_parts(value, None, false)
+    }
+
+    /// This leaf made a parameter: a tensor whose gradient [`Tensor::backward`] fills, and
+    /// whose value only [`Tensor::update_data`] (an optimizer step) changes.
+    ///
+    /// # Panics
+    /// If the tensor is the result of an op: gradients are kept for leaves only; use
+    /// [`Tensor::detach`] first to start a new leaf from it.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let w = Tensor::<f32>::zeros(&[3]).requires_grad();
+    /// assert!(w.tracks_grad() && w.is_leaf());
+    /// ```
+    #[track_caller]
+    pub fn requires_grad(self) -> Self {
+        if self.inner.node.is_some() {
+            shape_panic(format!(
+                "requires_grad: the tensor of shape {:?} is the result of {}; only leaves can be parameters (detach() it first)",
+                self.shape(),
+                self.op_name()
+            ));
+        }
+        if self.is_parameter() {
+            return self;
+        }
+        let value = self.value();
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let parameter =
+            Parameter { value: RwLock::new(value), version: AtomicU64::new(0), grad: Mutex::new(None) };
+        Tensor {
+            inner: Arc::new(Inner {
+                id,
+                shape: self.inner.shape.clone(),
+                data: Data::Parameter(parameter),
+                node: None,
+                tracks_grad: true,
+            }),
+        }
+    }
+
+    /// Whether gradients flow to this tensor: it is a parameter or was computed from one
+    /// while gradients were enabled.
+    #[doc(alias = "requires_grad")]
+    pub fn tracks_grad(&self) -> bool {
+        self.inner.tracks_grad
+    }
+
+    /// Whether this tensor was made directly rather than by an op (parameters and constants).
+    pub fn is_leaf(&self) -> bool {
+        self.inner.node.is_none()
+    }
+
+    /// Whether this tensor is a parameter (see [`Tensor::requires_grad`]).
+    pub fn is_parameter(&self) -> bool {
+        matches!(self.inner.data, Data::Parameter(_))
+    }
+
+    /// The same value as a new leaf that tracks no gradient: the graph stops here.
+    /// Shares storage; copies nothing.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::<f32>::ones(&[2]).requires_grad();
+    /// let y = (&x * 3.0).detach();
+    /// assert!(!y.tracks_grad());
+    /// ```
+    pub fn detach(&self) -> Tensor<T> {
+        Tensor::from_array(self.value())
+    }
+
+    /// The sizes of the axes.
+    pub fn shape(&self) -> &[usize] {
+        &self.inner.shape
+    }
+
+    /// The number of axes.
+    pub fn ndim(&self) -> usize {
+        self.inner.shape.len()
+    }
+
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.inner.shape.iter().product()
+    }
+
+    /// The size of one axis (negative counts from the end).
+    ///
+    /// # Panics
+    /// If the axis is out of range.
+    #[track_caller]
+    pub fn size(&self, axis: impl crate::shape::Dim) -> usize {
+        self.shape()[crate::shape::normalize_axis("size", axis.index(), self.shape())]
+    }
+
+    /// The current value (a cheap handle to the storage).
+    pub fn value(&self) -> Array<T> {
+        self.value_ref().clone()
+    }
+
+    pub(crate) fn value_ref(&self) -> ValueRef<'_, T> {
+        match &self.inner.data {
+            Data::Fixed(a) => ValueRef::Fixed(a),
+            Data::Parameter(p) => ValueRef::Locked(p.value.read().unwrap_or_else(|e| e.into_inner())),
+        }
+    }
+
+    /// The elements in row-major order.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// assert_eq!(Tensor::<f32>::eye(2).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
+    /// ```
+    pub fn to_vec(&self) -> Vec<T> {
+        self.value_ref().to_vec()
+    }
+
+    /// The value of a one-element tensor, such as a loss.
+    ///
+    /// # Panics
+    /// If the tensor has more or fewer than one element.
+    #[track_caller]
+    pub fn item(&self) -> T {
+        self.value_ref().item()
+    }
+
+    /// The element at a multi-index.
+    ///
+    /// # Panics
+    /// If the index is out of bounds.
+    #[track_caller]
+    pub fn get(&self, index: &[usize]) -> T {
+        self.value_ref().get(index)
+    }
+
+    /// The name of the op that made this tensor (`"leaf"` or `"parameter"` for leaves).
+    pub fn op_name(&self) -> &str {
+        match (&self.inner.node, &self.inner.data) {
+            (Some(node), _) => node.op.name(),
+            (None, Data::Parameter(_)) => "parameter",
+            (None, Data::Fixed(_)) => "leaf",
+        }
+    }
+
+    /// The gradient accumulated by [`Tensor::backward`] calls since the last
+    /// [`Tensor::zero_grad`], for a parameter; `None` for anything else or before any.
+    pub fn grad(&self) -> Option<Tensor<T>> {
+        let p = self.parameter()?;
+        p.grad.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|g| g.tensor.clone())
+    }
+
+    /// Forgets the accumulated gradient (PyTorch's `set_to_none`), so the next backward
+    /// starts afresh.
+    pub fn zero_grad(&self) {
+        if let Some(p) = self.parameter() {
+            *p.grad.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+    }
+
+    /// Changes a parameter's value in place: the optimizer's step. The closure sees the
+    /// elements in row-major order. Graphs recorded before the change keep the old value;
+    /// a backward pass through them afterwards is refused (their gradient would be stale).
+    ///
+    /// # Panics
+    /// If the tensor is not a parameter.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).unwrap().requires_grad();
+    /// (&w * &w).sum().backward();
+    /// let g = w.grad().unwrap().to_vec();
+    /// w.update_data(|w| w.iter_mut().zip(&g).for_each(|(w, g)| *w -= 0.25 * g));
+    /// assert_eq!(w.to_vec(), vec![0.5, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn update_data(&self, f: impl FnOnce(&mut [T])) {
+        let Some(p) = self.parameter() else {
+            shape_panic(format!(
+                "update_data: the tensor of shape {:?} is not a parameter (made with requires_grad())",
+                self.shape()
+            ));
+        };
+        let mut value = p.value.write().unwrap_or_else(|e| e.into_inner());
+        f(value.make_mut());
+        p.version.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Replaces a parameter's value with `value` (same shape): loading a checkpoint.
+    ///
+    /// # Panics
+    /// If the tensor is not a parameter or the shapes differ.
+    #[track_caller]
+    pub fn assign(&self, value: &Array<T>) {
+        if value.shape() != self.shape() {
+            shape_panic(format!("assign: value of shape {:?} for a parameter of shape {:?}", value.shape(), self.shape()));
+        }
+        self.update_data(|data| value.copy_into(data));
+    }
+
+    /// How many times the value has changed (0 for tensors that are not parameters).
+    pub fn version(&self) -> u64 {
+        self.parameter().map_or(0, |p| p.version.load(Ordering::Relaxed))
+    }
+
+    /// Whether two handles are the same tensor.
+    pub fn same(&self, other: &Tensor<T>) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    pub(crate) fn parameter(&self) -> Option<&Parameter<T>> {
+        match &self.inner.data {
+            Data::Parameter(p) => Some(p),
+            Data::Fixed(_) => None,
+        }
+    }
+}
+
+impl<T: Element> Drop for Inner<T> {
+    /// Frees a long chain of nodes with a loop: a recursive drop of a graph 100,000 ops deep
+    /// would overflow the stack.
+    fn drop(&mut self) {
+        let Some(node) = self.node.as_mut() else { return };
+        let mut stack: Vec<Tensor<T>> = node.inputs.drain(..).collect();
+        while let Some(tensor) = stack.pop() {
+            if let Some(mut inner) = Arc::into_inner(tensor.inner)
+                && let Some(node) = inner.node.as_mut()
+            {
+                stack.extend(node.inputs.drain(..));
+            }
+        }
+    }
+}
+
+impl<T: Element> fmt::Debug for Tensor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl<T: Element> fmt::Display for Tensor<T> {
+    /// PyTorch's layout: `tensor([[1.0000, 2.0000], [3.0000, 4.0000]], op=add)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values = self.to_vec();
+        let precision = f.precision().unwrap_or(4);
+        write!(f, "tensor(")?;
+        write_nested(f, &values, self.shape(), precision)?;
+        match (&self.inner.node, self.is_parameter()) {
+            (Some(node), _) => write!(f, ", op={})", node.op.name()),
+            (None, true) => write!(f, ", requires_grad)"),
+            (None, false) => write!(f, ")"),
+        }
+    }
+}
+
+fn write_nested<T: Element>(f: &mut fmt::Formatter<'_>, values: &[T], shape: &[usize], precision: usize) -> fmt::Result {
+    const MAX_SHOWN: usize = 6;
+    let Some((&len, rest)) = shape.split_first() else {
+        return write!(f, "{:.precision$}", values[0]);
+    };
+    let step = rest.iter().product::<usize>();
+    write!(f, "[")?;
+    for i in 0..len {
+        if len > MAX_SHOWN && i == MAX_SHOWN / 2 {
+            write!(f, "…, ")?;
+        }
+        if len > MAX_SHOWN && i >= MAX_SHOWN / 2 && i < len - MAX_SHOWN / 2 {
+            continue;
+        }
+        write_nested(f, &values[i * step..(i + 1) * step], rest, precision)?;
+        if i + 1 < len {
+            write!(f, ", ")?;
+        }
+    }
+    write!(f, "]")
+}

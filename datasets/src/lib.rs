@@ -1,0 +1,1 @@
+//! Data sets, loaders and batching (filled by the datasets issue).

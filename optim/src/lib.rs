@@ -1,0 +1,1 @@
+//! Optimizers, regularizers and schedules (filled by the optim issue).
