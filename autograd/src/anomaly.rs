@@ -26,13 +26,23 @@ thread_local! {
 /// detect_anomaly(|| x.sqrt()); // panics: "anomaly: sqrt produced NaN …"
 /// ```
 pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
+    with_anomaly_mode(true, f)
+}
+
+/// Runs a backward rule without checking the ops inside it one by one: its result is
+/// checked as a whole, and blamed on the op whose rule it is.
+pub(crate) fn paused<R>(f: impl FnOnce() -> R) -> R {
+    with_anomaly_mode(false, f)
+}
+
+fn with_anomaly_mode<R>(enabled: bool, f: impl FnOnce() -> R) -> R {
     struct Restore(bool);
     impl Drop for Restore {
         fn drop(&mut self) {
             ENABLED.with(|e| e.set(self.0));
         }
     }
-    let _restore = Restore(ENABLED.with(|e| e.replace(true)));
+    let _restore = Restore(ENABLED.with(|e| e.replace(enabled)));
     f()
 }
 

@@ -114,7 +114,11 @@ impl<T: Element> Saved<'_, T> {
     #[track_caller]
     pub fn get(&self, i: usize) -> &Tensor<T> {
         self.tensors.get(i).unwrap_or_else(|| {
-            shape_panic(format!("{}: backward asked for saved tensor {i}, but forward saved {}", self.name, self.tensors.len()))
+            shape_panic(format!(
+                "{}: backward asked for saved tensor {i}, but forward saved {}",
+                self.name,
+                self.tensors.len()
+            ))
         })
     }
 
@@ -178,7 +182,8 @@ impl<T: Element> Custom<T> {
 /// Runs a custom op on `inputs` and records it.
 #[track_caller]
 pub fn apply<T: Element>(function: Arc<dyn Function<T>>, inputs: &[&Tensor<T>]) -> Tensor<T> {
-    let mut ctx = Context { detached: inputs.iter().map(|t| t.detach()).collect(), slots: Vec::new(), save_output: false };
+    let mut ctx =
+        Context { detached: inputs.iter().map(|t| t.detach()).collect(), slots: Vec::new(), save_output: false };
     let detached = ctx.detached.clone();
     let output = no_grad(|| function.forward(&mut ctx, &detached));
     let Context { slots, save_output, .. } = ctx;

@@ -9,9 +9,7 @@ use std::fmt::{Debug, Display};
 use num_traits::{Float, FromPrimitive};
 
 /// A float type tensors can hold: `f32` (the default) or `f64` (used by gradient checks).
-pub trait Element:
-    Float + FromPrimitive + Debug + Display + Default + Send + Sync + std::iter::Sum + 'static
-{
+pub trait Element: Float + FromPrimitive + Debug + Display + Default + Send + Sync + std::iter::Sum + 'static {
     /// The type's name as users write it, for error messages: `"f32"`.
     const NAME: &'static str;
 

@@ -113,9 +113,16 @@ pub fn gradcheck(
     let leaves: Vec<Tensor<f64>> = inputs.iter().map(|t| t.detach().requires_grad()).collect();
     let output = f(&leaves);
     if let Some(flat) = output.to_vec().iter().position(|v| !v.is_finite()) {
-        return Err(GradcheckError::NotFinite { element: unravel(flat, output.shape()), shape: output.shape().to_vec() });
+        return Err(GradcheckError::NotFinite {
+            element: unravel(flat, output.shape()),
+            shape: output.shape().to_vec(),
+        });
     }
-    if options.fast { check_projections(&f, &leaves, &output, options) } else { check_jacobian(&f, &leaves, &output, options) }
+    if options.fast {
+        check_projections(&f, &leaves, &output, options)
+    } else {
+        check_jacobian(&f, &leaves, &output, options)
+    }
 }
 
 /// Checks second derivatives: the gradient of `f` (taken with `create_graph` against a fixed
@@ -280,8 +287,9 @@ mod tests {
     #[test]
     fn a_wrong_derivative_fails_and_is_named() {
         let x = Tensor::from_vec(vec![0.5, 1.0], &[2]).unwrap();
-        let err = gradcheck(|x| apply(Arc::new(WrongSin), &[&x[0]]), &[x.clone()], &GradcheckOptions::default())
-            .unwrap_err();
+        let err =
+            gradcheck(|x| apply(Arc::new(WrongSin), &[&x[0]]), std::slice::from_ref(&x), &GradcheckOptions::default())
+                .unwrap_err();
         match &err {
             GradcheckError::Jacobian { input: 0, element, output, analytic, numeric, .. } => {
                 assert_eq!((element.as_slice(), output.as_slice()), (&[0][..], &[0][..]));

@@ -177,7 +177,11 @@ pub fn grad_with<T: Element>(
     let mut roots = Vec::with_capacity(outputs.len());
     for (out, g) in outputs.iter().zip(grad_outputs) {
         if out.shape() != g.shape() {
-            shape_panic(format!("grad_with: gradient of shape {:?} for an output of shape {:?}", g.shape(), out.shape()));
+            shape_panic(format!(
+                "grad_with: gradient of shape {:?} for an output of shape {:?}",
+                g.shape(),
+                out.shape()
+            ));
         }
         let g = if create_graph { (*g).clone() } else { g.detach() };
         roots.push(((*out).clone(), g));
@@ -220,7 +224,7 @@ fn walk<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], create_graph: bool, mut si
         };
         check_versions(node);
         let grads: SmallVec<[Option<Tensor<T>>; 2]> =
-            with_grad_mode(create_graph, || node.op.backward(&node.inputs, &tensor, &grad));
+            anomaly::paused(|| with_grad_mode(create_graph, || node.op.backward(&node.inputs, &tensor, &grad)));
         if grads.len() != node.inputs.len() {
             shape_panic(format!(
                 "backward of {}: {} gradients for {} inputs",
@@ -255,7 +259,13 @@ fn walk<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], create_graph: bool, mut si
 type Pending<T> = HashMap<u64, (Tensor<T>, Tensor<T>)>;
 
 /// Adds a gradient contribution for `tensor` (fan-out sums), queueing it the first time.
-fn add<T: Element>(pending: &mut Pending<T>, heap: &mut BinaryHeap<u64>, tensor: &Tensor<T>, grad: Tensor<T>, create_graph: bool) {
+fn add<T: Element>(
+    pending: &mut Pending<T>,
+    heap: &mut BinaryHeap<u64>,
+    tensor: &Tensor<T>,
+    grad: Tensor<T>,
+    create_graph: bool,
+) {
     match pending.get_mut(&tensor.id()) {
         Some((_, sum)) => *sum = with_grad_mode(create_graph, || &*sum + &grad),
         None => {
@@ -287,9 +297,7 @@ fn accumulate_into_parameter<T: Element>(tensor: &Tensor<T>, grad: Tensor<T>) {
     let mut slot = p.grad.lock().unwrap_or_else(|e| e.into_inner());
     *slot = Some(match slot.take() {
         None => Grad { tensor: grad.detach(), version },
-        Some(old) if old.version == version => {
-            Grad { tensor: no_grad(|| &old.tensor + &grad), version }
-        }
+        Some(old) if old.version == version => Grad { tensor: no_grad(|| &old.tensor + &grad), version },
         Some(_) => shape_panic(format!(
             "backward: the parameter of shape {:?} still holds a gradient from before its last update; call zero_grad() after each optimizer step",
             tensor.shape()

@@ -23,8 +23,8 @@
 //! Layers: [`array`] holds storage and kernels (no gradients); [`Tensor`] and the
 //! derivative table in `ops` build the tape on top; `graph` walks it.
 
-pub mod array;
 mod anomaly;
+pub mod array;
 mod creation;
 mod custom;
 mod dot;
@@ -49,4 +49,4 @@ pub use gradcheck::{GradcheckError, GradcheckOptions, gradcheck, gradgradcheck};
 pub use graph::{enable_grad, grad, grad_with, is_grad_enabled, no_grad};
 pub use indices::Indices;
 pub use shape::{Dim, Dims, IntoShape, Shape};
-pub use tensor::Tensor;
+pub use tensor::{Tensor, live_tensors};

@@ -128,10 +128,7 @@ pub fn normalize_axis(op: &str, axis: isize, shape: &[usize]) -> usize {
     let ndim = shape.len() as isize;
     let resolved = if axis < 0 { axis + ndim } else { axis };
     if resolved < 0 || resolved >= ndim {
-        shape_panic(format!(
-            "{op}: axis {axis} is out of range for shape {shape:?} ({} axes)",
-            shape.len()
-        ));
+        shape_panic(format!("{op}: axis {axis} is out of range for shape {shape:?} ({} axes)", shape.len()));
     }
     resolved as usize
 }
@@ -186,10 +183,8 @@ pub fn resolve_shape(op: &str, from: &[usize], requested: &[isize]) -> Shape {
     }
     let mut out: Shape = requested.iter().map(|&s| s.max(0) as usize).collect();
     if let Some(i) = inferred {
-        if known == 0 || count % known != 0 {
-            shape_panic(format!(
-                "{op}: cannot reshape {from:?} ({count} elements) to {requested:?}"
-            ));
+        if known == 0 || !count.is_multiple_of(known) {
+            shape_panic(format!("{op}: cannot reshape {from:?} ({count} elements) to {requested:?}"));
         }
         out[i] = count / known;
     }

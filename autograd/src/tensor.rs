@@ -76,6 +76,21 @@ pub(crate) struct Node<T: Element> {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicU64 = AtomicU64::new(0);
+
+/// How many tensors exist right now in this process (handles to one tensor count once):
+/// a leak detector. A training loop that frees its graphs keeps this flat from step to step.
+///
+/// ```
+/// use tapegrad_autograd::{Tensor, live_tensors};
+/// let before = live_tensors();
+/// let t = Tensor::<f32>::zeros(&[2]);
+/// assert!(live_tensors() >= before + 1); // other threads may make tensors too
+/// drop(t);
+/// ```
+pub fn live_tensors() -> u64 {
+    LIVE.load(Ordering::Relaxed)
+}
 
 /// Borrowed access to a tensor's value, holding a parameter's read lock while it lives.
 pub(crate) enum ValueRef<'a, T: Element> {
@@ -102,6 +117,7 @@ impl<T: Element> Clone for Tensor<T> {
 impl<T: Element> Tensor<T> {
     pub(crate) fn with_parts(value: Array<T>, node: Option<Node<T>>, tracks_grad: bool) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_add(1, Ordering::Relaxed);
         let shape = value.shape().into();
         Tensor { inner: Arc::new(Inner { id, shape, data: Data::Fixed(value), node, tracks_grad }) }
     }
@@ -143,8 +159,8 @@ impl<T: Element> Tensor<T> {
         }
         let value = self.value();
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let parameter =
-            Parameter { value: RwLock::new(value), version: AtomicU64::new(0), grad: Mutex::new(None) };
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        let parameter = Parameter { value: RwLock::new(value), version: AtomicU64::new(0), grad: Mutex::new(None) };
         Tensor {
             inner: Arc::new(Inner {
                 id,
@@ -309,7 +325,11 @@ impl<T: Element> Tensor<T> {
     #[track_caller]
     pub fn assign(&self, value: &Array<T>) {
         if value.shape() != self.shape() {
-            shape_panic(format!("assign: value of shape {:?} for a parameter of shape {:?}", value.shape(), self.shape()));
+            shape_panic(format!(
+                "assign: value of shape {:?} for a parameter of shape {:?}",
+                value.shape(),
+                self.shape()
+            ));
         }
         self.update_data(|data| value.copy_into(data));
     }
@@ -340,6 +360,7 @@ impl<T: Element> Drop for Inner<T> {
     /// Frees a long chain of nodes with a loop: a recursive drop of a graph 100,000 ops deep
     /// would overflow the stack.
     fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
         let Some(node) = self.node.as_mut() else { return };
         let mut stack: Vec<Tensor<T>> = node.inputs.drain(..).collect();
         while let Some(tensor) = stack.pop() {
@@ -373,7 +394,12 @@ impl<T: Element> fmt::Display for Tensor<T> {
     }
 }
 
-fn write_nested<T: Element>(f: &mut fmt::Formatter<'_>, values: &[T], shape: &[usize], precision: usize) -> fmt::Result {
+fn write_nested<T: Element>(
+    f: &mut fmt::Formatter<'_>,
+    values: &[T],
+    shape: &[usize],
+    precision: usize,
+) -> fmt::Result {
     const MAX_SHOWN: usize = 6;
     let Some((&len, rest)) = shape.split_first() else {
         return write!(f, "{:.precision$}", values[0]);

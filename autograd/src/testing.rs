@@ -29,6 +29,8 @@ pub enum Domain {
     AwayFromZero,
     /// In [0.5, 2]: for ln, sqrt and powers with real exponents.
     Positive,
+    /// In [−2, 2] but at least 0.2 from −1 and 1: for clamp to [−1, 1].
+    AwayFromPlusMinusOne,
 }
 
 /// How a tensor's elements lie in storage.
@@ -48,6 +50,7 @@ pub fn value(domain: Domain) -> BoxedStrategy<f64> {
         Domain::Any => (-2.0..2.0f64).boxed(),
         Domain::AwayFromZero => (0.2..2.0f64, any::<bool>()).prop_map(|(v, neg)| if neg { -v } else { v }).boxed(),
         Domain::Positive => (0.5..2.0f64).boxed(),
+        Domain::AwayFromPlusMinusOne => prop_oneof![-2.0..-1.2f64, -0.8..0.8f64, 1.2..2.0f64].boxed(),
     }
 }
 
@@ -72,7 +75,10 @@ pub fn broadcast_pair(max_rank: usize, max_size: usize) -> BoxedStrategy<(Vec<us
     (shape(max_rank, max_size), 0..=max_rank, any::<u64>())
         .prop_map(|(full, drop_b, bits)| {
             let ones = |s: &[usize], salt: u64| -> Vec<usize> {
-                s.iter().enumerate().map(|(i, &d)| if (bits >> ((i as u64 * 2 + salt) % 64)) & 1 == 1 { 1 } else { d }).collect()
+                s.iter()
+                    .enumerate()
+                    .map(|(i, &d)| if (bits >> ((i as u64 * 2 + salt) % 64)) & 1 == 1 { 1 } else { d })
+                    .collect()
             };
             let a = ones(&full, 0);
             let b_full = ones(&full, 1);

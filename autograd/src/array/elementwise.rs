@@ -82,12 +82,7 @@ impl<T: Element> Array<T> {
     #[track_caller]
     pub fn zip3_map(&self, b: &Array<T>, c: &Array<T>, f: impl Fn(T, T, T) -> T + Sync + Send) -> Array<T> {
         if self.shape() != b.shape() || self.shape() != c.shape() {
-            shape_panic(format!(
-                "zip3_map: shapes {:?}, {:?} and {:?} differ",
-                self.shape(),
-                b.shape(),
-                c.shape()
-            ));
+            shape_panic(format!("zip3_map: shapes {:?}, {:?} and {:?} differ", self.shape(), b.shape(), c.shape()));
         }
         let layout = Layout::new(
             self.shape(),

@@ -72,11 +72,7 @@ impl<T: Element> Array<T> {
     #[track_caller]
     pub fn index_add(&self, axis: usize, index: &[usize], size: usize) -> Array<T> {
         if self.shape()[axis] != index.len() {
-            shape_panic(format!(
-                "index_add: {} indices for axis {axis} of shape {:?}",
-                index.len(),
-                self.shape()
-            ));
+            shape_panic(format!("index_add: {} indices for axis {axis} of shape {:?}", index.len(), self.shape()));
         }
         let mut shape: Shape = self.shape().into();
         shape[axis] = size;
@@ -157,9 +153,7 @@ fn split_at_axis(shape: &[usize], axis: usize) -> (usize, usize, usize) {
 #[track_caller]
 fn check_range(op: &str, index: &[usize], axis: usize, shape: &[usize]) {
     if let Some((j, &i)) = index.iter().enumerate().find(|(_, i)| **i >= shape[axis]) {
-        shape_panic(format!(
-            "{op}: index {i} (at position {j}) is out of range for axis {axis} of shape {shape:?}"
-        ));
+        shape_panic(format!("{op}: index {i} (at position {j}) is out of range for axis {axis} of shape {shape:?}"));
     }
 }
 
@@ -168,10 +162,7 @@ fn check_gather(op: &str, shape: &[usize], axis: usize, index: &Indices) {
     let fits = index.shape().len() == shape.len()
         && index.shape().iter().zip(shape).enumerate().all(|(d, (i, s))| d == axis || i <= s);
     if axis >= shape.len() || !fits {
-        shape_panic(format!(
-            "{op}: index shape {:?} does not fit shape {shape:?} along axis {axis}",
-            index.shape()
-        ));
+        shape_panic(format!("{op}: index shape {:?} does not fit shape {shape:?} along axis {axis}", index.shape()));
     }
     if let Some((j, &i)) = index.as_slice().iter().enumerate().find(|(_, i)| **i >= shape[axis]) {
         shape_panic(format!(

@@ -26,7 +26,11 @@ impl<T: Element> Array<T> {
     pub fn matmul(&self, other: &Array<T>) -> Array<T> {
         let (a, b) = (self, other);
         let nd = a.ndim();
-        if nd < 2 || b.ndim() != nd || a.shape()[..nd - 2] != b.shape()[..nd - 2] || a.shape()[nd - 1] != b.shape()[nd - 2] {
+        if nd < 2
+            || b.ndim() != nd
+            || a.shape()[..nd - 2] != b.shape()[..nd - 2]
+            || a.shape()[nd - 1] != b.shape()[nd - 2]
+        {
             shape_panic(format!(
                 "matmul: {:?} x {:?}: expected [..., m, k] x [..., k, n] with equal batch axes",
                 a.shape(),

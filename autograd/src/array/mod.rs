@@ -115,7 +115,10 @@ impl<T: Element> Array<T> {
 
     /// The elements in row-major order, if the array is contiguous.
     pub fn as_slice(&self) -> Option<&[T]> {
-        self.is_contiguous().then(|| &self.data[self.offset..self.offset + self.numel()])
+        match self.numel() {
+            0 => Some(&[]),
+            n => self.is_contiguous().then(|| &self.data[self.offset..self.offset + n]),
+        }
     }
 
     /// The elements in row-major (logical) order, copied.
@@ -171,7 +174,12 @@ impl<T: Element> Array<T> {
             ));
         }
         if self.is_contiguous() {
-            return Array { data: self.data.clone(), shape: shape.into(), strides: contiguous_strides(shape), offset: self.offset };
+            return Array {
+                data: self.data.clone(),
+                shape: shape.into(),
+                strides: contiguous_strides(shape),
+                offset: self.offset,
+            };
         }
         // Adding or removing axes of size 1 keeps any layout.
         let kept: Vec<(usize, usize)> =
@@ -191,7 +199,8 @@ impl<T: Element> Array<T> {
     #[track_caller]
     pub fn permute(&self, perm: &[usize]) -> Array<T> {
         let mut seen = vec![false; self.ndim()];
-        if perm.len() != self.ndim() || perm.iter().any(|&p| p >= self.ndim() || std::mem::replace(&mut seen[p], true)) {
+        if perm.len() != self.ndim() || perm.iter().any(|&p| p >= self.ndim() || std::mem::replace(&mut seen[p], true))
+        {
             shape_panic(format!("permute: {perm:?} is not a permutation of the axes of shape {:?}", self.shape));
         }
         Array {

@@ -84,21 +84,22 @@ impl<const K: usize> Layout<K> {
             index[d] = rest % outer[d];
             rest /= outer[d];
         }
-        let mut starts: [usize; K] =
-            std::array::from_fn(|k| self.offsets[k] + index.iter().zip(&self.strides[k]).map(|(i, s)| i * s).sum::<usize>());
+        let mut starts: [usize; K] = std::array::from_fn(|k| {
+            self.offsets[k] + index.iter().zip(&self.strides[k]).map(|(i, s)| i * s).sum::<usize>()
+        });
         for row in range {
             f(row, starts);
             for d in (0..outer.len()).rev() {
                 index[d] += 1;
-                for k in 0..K {
-                    starts[k] += self.strides[k][d];
+                for (start, strides) in starts.iter_mut().zip(&self.strides) {
+                    *start += strides[d];
                 }
                 if index[d] < outer[d] {
                     break;
                 }
                 index[d] = 0;
-                for k in 0..K {
-                    starts[k] -= self.strides[k][d] * outer[d];
+                for (start, strides) in starts.iter_mut().zip(&self.strides) {
+                    *start -= strides[d] * outer[d];
                 }
             }
         }

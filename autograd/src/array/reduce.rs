@@ -95,6 +95,9 @@ impl<T: Element> Array<T> {
 /// Reduces `data` seen as `[outer, reduced, inner]` into `out` seen as `[outer, inner]`.
 fn reduce_run<T: Element>(data: &[T], out: &mut [T], outer: usize, reduced: usize, inner: usize, how: Reduction) {
     let work = outer * reduced * inner;
+    if out.is_empty() {
+        return;
+    }
     if inner == 1 {
         let rows = SharedMut(out.as_mut_ptr());
         for_each_index(outer, work, |o| {

@@ -69,7 +69,13 @@ impl Binary {
                 // The gradient goes to the chosen operand; ties split it evenly.
                 let wins: fn(T, T) -> bool = if matches!(self, Binary::Maximum) { |x, y| x > y } else { |x, y| x < y };
                 let share_a = Tensor::from_array(a.value_ref().zip_map(&b.value_ref(), |x, y| {
-                    if wins(x, y) { one } else if x == y { lit(0.5) } else { T::zero() }
+                    if wins(x, y) {
+                        one
+                    } else if x == y {
+                        lit(0.5)
+                    } else {
+                        T::zero()
+                    }
                 }));
                 smallvec![grad_if(a, || g * &share_a), grad_if(b, || g * &(-&share_a + one))]
             }
@@ -175,7 +181,8 @@ impl<T: Element> Tensor<T> {
         let (a, b) = on_true.broadcast_pair(on_false, "where_cond");
         let (a, mask) = a.broadcast_pair(&self.detach(), "where_cond");
         let (b, _) = b.broadcast_pair(&mask, "where_cond");
-        let value = mask.value_ref().zip3_map(&a.value_ref(), &b.value_ref(), |m, x, y| if m != T::zero() { x } else { y });
+        let value =
+            mask.value_ref().zip3_map(&a.value_ref(), &b.value_ref(), |m, x, y| if m != T::zero() { x } else { y });
         Tensor::from_op(value, Op::Select(Select { mask }), &[&a, &b])
     }
 

@@ -47,9 +47,13 @@ impl Indexing {
     /// Each op's adjoint applied to g: where elements were picked, their gradients go back.
     pub(crate) fn backward<T: Element>(&self, x: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
         let adjoint = match self {
-            Indexing::Select { axis, index } => Indexing::Add { axis: *axis, index: index.clone(), size: x.shape()[*axis] },
+            Indexing::Select { axis, index } => {
+                Indexing::Add { axis: *axis, index: index.clone(), size: x.shape()[*axis] }
+            }
             Indexing::Add { axis, index, .. } => Indexing::Select { axis: *axis, index: index.clone() },
-            Indexing::Gather { axis, index } => Indexing::Scatter { axis: *axis, index: index.clone(), shape: x.shape().into() },
+            Indexing::Gather { axis, index } => {
+                Indexing::Scatter { axis: *axis, index: index.clone(), shape: x.shape().into() }
+            }
             Indexing::Scatter { axis, index, .. } => Indexing::Gather { axis: *axis, index: index.clone() },
         };
         adjoint.forward(g)

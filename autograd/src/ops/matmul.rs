@@ -35,16 +35,16 @@ impl<T: Element> Tensor<T> {
     pub fn matmul(&self, other: &Tensor<T>) -> Tensor<T> {
         let (a, b) = (self, other);
         if a.ndim() == 0 || b.ndim() == 0 {
-            shape_panic(format!("matmul: {:?} x {:?}: operands need at least one axis (use * for scalars)", a.shape(), b.shape()));
+            shape_panic(format!(
+                "matmul: {:?} x {:?}: operands need at least one axis (use * for scalars)",
+                a.shape(),
+                b.shape()
+            ));
         }
         let k_a = a.shape()[a.ndim() - 1];
         let k_b = b.shape()[b.ndim().saturating_sub(2)];
         if k_a != k_b {
-            shape_panic(format!(
-                "matmul: {:?} x {:?}: inner dimensions {k_a} and {k_b} differ",
-                a.shape(),
-                b.shape()
-            ));
+            shape_panic(format!("matmul: {:?} x {:?}: inner dimensions {k_a} and {k_b} differ", a.shape(), b.shape()));
         }
         match (a.ndim(), b.ndim()) {
             (1, 1) => a.unsqueeze(0).matmul(&b.unsqueeze(1)).reshape([0usize; 0]),

@@ -169,7 +169,11 @@ impl<T: Element> Tensor<T> {
     pub fn squeeze(&self, axis: impl Dim) -> Tensor<T> {
         let axis = normalize_axis("squeeze", axis.index(), self.shape());
         if self.shape()[axis] != 1 {
-            shape_panic(format!("squeeze: axis {axis} of shape {:?} has size {}, not 1", self.shape(), self.shape()[axis]));
+            shape_panic(format!(
+                "squeeze: axis {axis} of shape {:?} has size {}, not 1",
+                self.shape(),
+                self.shape()[axis]
+            ));
         }
         let mut shape = self.shape().to_vec();
         shape.remove(axis);

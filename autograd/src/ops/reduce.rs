@@ -47,7 +47,9 @@ impl Reduce {
             How::Max | How::Min => {
                 // ∂ max/∂xᵢ = 1 at the extreme element; ties share it evenly.
                 let extreme = y.value_ref().reshape(&kept).expand(x.shape());
-                let hits = Tensor::from_array(x.value_ref().zip_map(&extreme, |a, b| if a == b { T::one() } else { T::zero() }));
+                let hits = Tensor::from_array(
+                    x.value_ref().zip_map(&extreme, |a, b| if a == b { T::one() } else { T::zero() }),
+                );
                 let count = hits.sum_dim(self.axes.as_slice(), true);
                 spread * &(hits / &count)
             }
@@ -184,9 +186,10 @@ impl<T: Element> Tensor<T> {
         if self.shape() == shape {
             return self.clone();
         }
-        let lead = self.ndim().checked_sub(shape.len()).unwrap_or_else(|| {
-            shape_panic(format!("sum_to: cannot sum {:?} to the larger {shape:?}", self.shape()))
-        });
+        let lead = self
+            .ndim()
+            .checked_sub(shape.len())
+            .unwrap_or_else(|| shape_panic(format!("sum_to: cannot sum {:?} to the larger {shape:?}", self.shape())));
         let mut axes: Vec<usize> = (0..lead).collect();
         for (i, &size) in shape.iter().enumerate() {
             match (size, self.shape()[lead + i]) {
@@ -247,4 +250,3 @@ mod tests {
         assert_eq!(x.grad().unwrap().to_vec(), vec![1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
     }
 }
-

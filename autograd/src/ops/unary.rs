@@ -6,8 +6,8 @@
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
 use super::{Op, constant};
-use crate::element::{Element, lit};
 use crate::array::Array;
+use crate::element::{Element, lit};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Copy, Debug)]
@@ -83,7 +83,15 @@ impl<T: Element> Unary<T> {
             Unary::MulScalar(c) => x.map(|v| v * c),
             Unary::DivScalar(c) => x.map(|v| v / c),
             Unary::Powf(p) => x.map(|v| v.powf(p)),
-            Unary::Clamp(low, high) => x.map(|v| if v < low { low } else if v > high { high } else { v }),
+            Unary::Clamp(low, high) => x.map(|v| {
+                if v < low {
+                    low
+                } else if v > high {
+                    high
+                } else {
+                    v
+                }
+            }),
         }
     }
 
@@ -91,31 +99,41 @@ impl<T: Element> Unary<T> {
     pub(crate) fn backward(&self, x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
         let (zero, one) = (T::zero(), T::one());
         match *self {
-            Unary::Neg => -g,                                  // d(−x) = −1
-            Unary::Recip => -(g * y * y),                      // d(1/x) = −1/x²
-            Unary::Exp => g * y,                               // d eˣ = eˣ
-            Unary::Ln => g / x,                                // d ln x = 1/x
-            Unary::Sqrt => g / y * lit::<T>(0.5),              // d √x = 1/(2√x)
-            Unary::Abs => g * constant(x, |v| if v > zero { one } else if v < zero { -one } else { zero }), // d|x| = sign x
-            Unary::Sin => g * x.cos(),                         // d sin x = cos x
-            Unary::Cos => -(g * x.sin()),                      // d cos x = −sin x
+            Unary::Neg => -g,                     // d(−x) = −1
+            Unary::Recip => -(g * y * y),         // d(1/x) = −1/x²
+            Unary::Exp => g * y,                  // d eˣ = eˣ
+            Unary::Ln => g / x,                   // d ln x = 1/x
+            Unary::Sqrt => g / y * lit::<T>(0.5), // d √x = 1/(2√x)
+            Unary::Abs => {
+                g * constant(x, |v| {
+                    if v > zero {
+                        one
+                    } else if v < zero {
+                        -one
+                    } else {
+                        zero
+                    }
+                })
+            } // d|x| = sign x
+            Unary::Sin => g * x.cos(),            // d sin x = cos x
+            Unary::Cos => -(g * x.sin()),         // d cos x = −sin x
             Unary::Erf => g * (-(x * x)).exp() * lit::<T>(2.0 / PI.sqrt()), // d erf x = 2/√π e^(−x²)
             Unary::Relu => g * constant(x, |v| if v > zero { one } else { zero }), // 1 where x > 0
             Unary::LeakyRelu(s) => g * constant(x, |v| if v > zero { one } else { s }),
-            Unary::Sigmoid => g * &(y - y * y),                // σ′ = σ(1 − σ)
-            Unary::Tanh => g * &(-(y * y) + one),              // tanh′ = 1 − tanh²
-            Unary::Softplus => g * x.sigmoid(),                // d ln(1 + eˣ) = σ(x)
+            Unary::Sigmoid => g * &(y - y * y),   // σ′ = σ(1 − σ)
+            Unary::Tanh => g * &(-(y * y) + one), // tanh′ = 1 − tanh²
+            Unary::Softplus => g * x.sigmoid(),   // d ln(1 + eˣ) = σ(x)
             Unary::Gelu => {
                 // d/dx x·Φ(x) = Φ(x) + x·φ(x)
                 let cdf = ((x * lit::<T>(FRAC_1_SQRT_2)).erf() + one) * lit::<T>(0.5);
                 let pdf = (-(x * x) * lit::<T>(0.5)).exp() * lit::<T>(1.0 / (2.0 * PI).sqrt());
                 g * &(cdf + x * &pdf)
             }
-            Unary::AddScalar(_) => g.clone(),                  // d(x + c) = 1
-            Unary::MulScalar(c) => g * c,                      // d(cx) = c
-            Unary::DivScalar(c) => g / c,                      // d(x/c) = 1/c
-            Unary::Powf(p) if p == zero => g * zero,           // d x⁰ = 0, even at x = 0
-            Unary::Powf(p) => g * x.powf(p - one) * p,         // d xᵖ = p·xᵖ⁻¹
+            Unary::AddScalar(_) => g.clone(),          // d(x + c) = 1
+            Unary::MulScalar(c) => g * c,              // d(cx) = c
+            Unary::DivScalar(c) => g / c,              // d(x/c) = 1/c
+            Unary::Powf(p) if p == zero => g * zero,   // d x⁰ = 0, even at x = 0
+            Unary::Powf(p) => g * x.powf(p - one) * p, // d xᵖ = p·xᵖ⁻¹
             Unary::Clamp(low, high) => g * constant(x, |v| if v >= low && v <= high { one } else { zero }),
         }
     }

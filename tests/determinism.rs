@@ -1,0 +1,42 @@
+//! Same seed, same bits, on any number of threads: a forward and backward pass big enough
+//! to run its kernels on rayon gives identical results on 1 and 2 threads (the same as
+//! running with RAYON_NUM_THREADS=1 and =2).
+
+use tapegrad::prelude::*;
+
+/// Loss and gradients of a two-layer network on data large enough that matmul,
+/// elementwise ops and reductions all take their parallel paths.
+fn run() -> Vec<Vec<f32>> {
+    let mut rng = StdRng::seed_from_u64(42);
+    let x = Tensor::<f32>::randn(&[512, 300], &mut rng);
+    let w1 = (Tensor::<f32>::randn(&[300, 256], &mut rng) * 0.05).detach().requires_grad();
+    let b1 = Tensor::<f32>::zeros(&[256]).requires_grad();
+    let w2 = (Tensor::<f32>::randn(&[256, 10], &mut rng) * 0.05).detach().requires_grad();
+    let labels = Indices::new((0..512).map(|i| (i * 7) % 10).collect(), &[512, 1]).unwrap();
+    let hidden = (x.matmul(&w1) + &b1).gelu();
+    let logits = hidden.matmul(&w2);
+    let loss = -logits.log_softmax(1).gather(1, &labels).mean() + hidden.square().sum() * 1e-6;
+    loss.backward();
+    let big_sum = Tensor::<f32>::randn(&[1 << 20], &mut rng).sum();
+    vec![
+        vec![loss.item(), big_sum.item()],
+        w1.grad().unwrap().to_vec(),
+        b1.grad().unwrap().to_vec(),
+        w2.grad().unwrap().to_vec(),
+    ]
+}
+
+fn on_threads(n: usize) -> Vec<Vec<f32>> {
+    rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap().install(run)
+}
+
+#[test]
+fn one_and_two_threads_give_identical_bits() {
+    let (one, two) = (on_threads(1), on_threads(2));
+    for (a, b) in one.iter().zip(&two) {
+        let (a, b): (Vec<u32>, Vec<u32>) =
+            (a.iter().map(|v| v.to_bits()).collect(), b.iter().map(|v| v.to_bits()).collect());
+        assert_eq!(a, b);
+    }
+    assert_eq!(on_threads(2)[0], two[0], "and the same again");
+}
