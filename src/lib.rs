@@ -28,3 +28,8 @@ pub mod prelude {
         Array, Function, GradcheckOptions, Indices, Tensor, detect_anomaly, grad, gradcheck, gradgradcheck, no_grad,
     };
 }
+
+/// The README's code, compiled and run as a doc test so it cannot go stale.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

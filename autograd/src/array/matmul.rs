@@ -84,17 +84,14 @@ impl<T: Element> Array<T> {
     }
 }
 
-/// Rows per parallel block: a function of the shape only, never of the thread count.
+/// Rows per parallel block: a function of the shape only, never of the thread count. At most
+/// four blocks, since each block packs all of B again.
 fn row_block(m: usize, k: usize, n: usize) -> usize {
     if m * k * n < PARALLEL_MACS {
-        m
-    } else if m >= 128 {
-        64
-    } else if m >= 32 {
-        (m / 2).div_ceil(8) * 8
-    } else {
-        m
+        return m.max(1);
     }
+    let blocks = m.div_ceil(32).clamp(1, 4);
+    m.div_ceil(blocks).next_multiple_of(8)
 }
 
 /// The storage offsets of batch number `batch` in A and B (batch axes in row-major order).

@@ -1,0 +1,183 @@
+//! tapegrad's side of the peer benchmarks (../shared/bench-peers): the same workloads and
+//! output lines `workload tapegrad threads metric value`, timed inside the program after a
+//! warm-up. The thread count is rayon's (RAYON_NUM_THREADS).
+//!
+//! cargo run --release --example bench -- w1 [batch...] | w2 | w3 | w4
+//! RAYON_NUM_THREADS=1 cargo run --release --example bench -- w2
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use tapegrad::prelude::*;
+
+const N_TRAIN: usize = 60_000;
+const N_IN: usize = 784;
+const N_HID: usize = 128;
+const N_OUT: usize = 10;
+const LR: f32 = 0.1;
+const SEED: u64 = 0x5EED_1234;
+const GEMM_SIZES: [(usize, usize, usize); 4] = [(64, 784, 128), (256, 784, 128), (512, 512, 512), (1024, 1024, 1024)];
+const TINY_N: usize = 16;
+const TINY_OPS: usize = 1000;
+const ELEM_N: usize = 16 * 1024 * 1024;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("w1") => {
+            let batches: Vec<usize> = args[1..].iter().filter_map(|a| a.parse().ok()).collect();
+            w1(if batches.is_empty() { &[64, 256] } else { &batches });
+        }
+        Some("w2") => w2(),
+        Some("w3") => w3(),
+        Some("w4") => w4(),
+        _ => {
+            eprintln!("usage: bench w1 [batch...] | w2 | w3 | w4");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn report(workload: &str, metric: &str, value: f64) {
+    let threads = std::env::var("BENCH_THREADS")
+        .or_else(|_| std::env::var("RAYON_NUM_THREADS"))
+        .unwrap_or_else(|_| "default".into());
+    println!("{workload} tapegrad {threads} {metric} {value:.6}");
+}
+
+/// Median seconds per call: `warm` untimed calls, then at least `reps` calls and `secs` seconds.
+fn bench(mut f: impl FnMut(), warm: usize, reps: usize, secs: f64) -> f64 {
+    (0..warm).for_each(|_| f());
+    let (start, mut times) = (Instant::now(), Vec::new());
+    while times.len() < reps || start.elapsed().as_secs_f64() < secs {
+        let t = Instant::now();
+        f();
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// SplitMix64, as the peers' harness uses, so every peer sees the same numbers.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn uniform(&mut self, low: f32, high: f32) -> f32 {
+        low + (high - low) * ((self.next() >> 40) as f32 / (1u64 << 24) as f32)
+    }
+    fn vec(&mut self, n: usize, low: f32, high: f32) -> Vec<f32> {
+        (0..n).map(|_| self.uniform(low, high)).collect()
+    }
+}
+
+fn random(shape: &[usize], seed: u64) -> Tensor {
+    Tensor::from_vec(SplitMix(seed).vec(shape.iter().product(), -1.0, 1.0), shape).unwrap()
+}
+
+/// Synthetic MNIST-shaped data: the label is the 78-pixel band with the largest sum.
+fn synth_mnist() -> (Tensor, Vec<usize>) {
+    let x = SplitMix(SEED).vec(N_TRAIN * N_IN, 0.0, 1.0);
+    let labels = x
+        .chunks(N_IN)
+        .map(|row| {
+            let band = |k: usize| row[k * 78..(k + 1) * 78].iter().sum::<f32>();
+            (0..N_OUT).fold(0, |best, k| if band(k) > band(best) { k } else { best })
+        })
+        .collect();
+    (Tensor::from_vec(x, &[N_TRAIN, N_IN]).unwrap(), labels)
+}
+
+/// W1: one epoch of an MLP 784 → 128 (ReLU) → 10, softmax cross-entropy, SGD lr 0.1.
+fn w1(batches: &[usize]) {
+    let (x, labels) = synth_mnist();
+    for &bs in batches {
+        let mut init = SplitMix(SEED ^ 0xABCDEF);
+        let (a1, a2) = (1.0 / (N_IN as f32).sqrt(), 1.0 / (N_HID as f32).sqrt());
+        let param = |shape: &[usize], a: f32, rng: &mut SplitMix| {
+            Tensor::from_vec(rng.vec(shape.iter().product(), -a, a), shape).unwrap().requires_grad()
+        };
+        let w1 = param(&[N_IN, N_HID], a1, &mut init);
+        let b1 = param(&[N_HID], a1, &mut init);
+        let w2 = param(&[N_HID, N_OUT], a2, &mut init);
+        let b2 = param(&[N_OUT], a2, &mut init);
+        let params = [&w1, &b1, &w2, &b2];
+        let forward = |xb: &Tensor| (xb.matmul(&w1) + &b1).relu().matmul(&w2) + &b2;
+        let loss_of = |xb: &Tensor, yb: &[usize]| {
+            let target = Indices::new(yb.to_vec(), &[yb.len(), 1]).unwrap();
+            -forward(xb).log_softmax(1).gather(1, &target).mean()
+        };
+        let batches = N_TRAIN / bs;
+        let step = |i: usize| {
+            let loss = loss_of(&x.narrow(0, i * bs, bs), &labels[i * bs..(i + 1) * bs]);
+            loss.backward();
+            for p in params {
+                let g = p.grad().unwrap();
+                let g = g.value();
+                let g = g.as_slice().map(<[f32]>::to_vec).unwrap_or_else(|| g.to_vec());
+                p.update_data(|w| w.iter_mut().zip(&g).for_each(|(w, g)| *w -= LR * g));
+                p.zero_grad();
+            }
+        };
+        (0..30).for_each(step);
+        let start = Instant::now();
+        (0..batches).for_each(step);
+        let seconds = start.elapsed().as_secs_f64();
+        let check = no_grad(|| loss_of(&x.narrow(0, 0, 1000), &labels[..1000]).item());
+        eprintln!("tapegrad w1 bs={bs} final loss(first 1000) = {check:.4}");
+        report(&format!("w1_bs{bs}"), "sec_per_epoch", seconds);
+        report(&format!("w1_bs{bs}"), "samples_per_s", (batches * bs) as f64 / seconds);
+    }
+}
+
+/// W2: f32 matmul GFLOP/s.
+fn w2() {
+    for (m, k, n) in GEMM_SIZES {
+        let (a, b) = (random(&[m, k], 1), random(&[k, n], 2));
+        let t = bench(|| drop(black_box(a.matmul(&b))), 3, 5, 1.0);
+        report("w2", &format!("gflops_{m}x{k}x{n}"), 2.0 * (m * k * n) as f64 / t / 1e9);
+    }
+}
+
+/// W3: per-op overhead on a chain of 1,000 ops on a 16-element tensor.
+fn w3() {
+    let x = random(&[TINY_N], 3).requires_grad();
+    let c = random(&[TINY_N], 4);
+    let chain = || {
+        let mut y = x.clone();
+        for i in 0..TINY_OPS {
+            y = match i % 3 {
+                0 => &y * 0.5,
+                1 => &y + &c,
+                _ => y.tanh(),
+            };
+        }
+        y.sum()
+    };
+    let t = bench(
+        || {
+            x.zero_grad();
+            chain().backward();
+            black_box(x.grad());
+        },
+        5,
+        20,
+        1.0,
+    );
+    report("w3", "us_per_op_fwd_bwd", t * 1e6 / TINY_OPS as f64);
+    let t = bench(|| drop(black_box(chain())), 5, 20, 0.5);
+    report("w3", "us_per_op_fwd_only", t * 1e6 / TINY_OPS as f64);
+}
+
+/// W4: relu(x·a + b) over 16M elements, forward only; 8 bytes per element.
+fn w4() {
+    let x = random(&[ELEM_N], 5);
+    let t = bench(|| drop(black_box((&x * 1.5 - 0.25).relu())), 2, 5, 1.0);
+    report("w4", "gb_per_s", (ELEM_N * 8) as f64 / t / 1e9);
+}
