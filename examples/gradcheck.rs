@@ -36,7 +36,12 @@ fn main() {
             let numeric = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
             worst = worst.max((a - numeric).abs());
             let cols = param.shape()[1];
-            println!("{name:<6} [{}, {}]   {a:>14.9} {numeric:>14.9} {:>10.2e}", i / cols, i % cols, (a - numeric).abs());
+            println!(
+                "{name:<6} [{}, {}]   {a:>14.9} {numeric:>14.9} {:>10.2e}",
+                i / cols,
+                i % cols,
+                (a - numeric).abs()
+            );
         }
     }
     println!("\nlargest |analytic − numeric| = {worst:.2e}");
@@ -44,7 +49,13 @@ fn main() {
     let options = GradcheckOptions::default();
     let first = gradcheck(|p| f(&p[0], &p[1]), &[x.clone(), w.clone()], &options);
     let second = gradgradcheck(|p| f(&p[0], &p[1]), &[x, w], &options);
-    println!("gradcheck (eps {:e}, atol {:e}, rtol {:e}): {}", options.eps, options.atol, options.rtol, verdict(&first));
+    println!(
+        "gradcheck (eps {:e}, atol {:e}, rtol {:e}): {}",
+        options.eps,
+        options.atol,
+        options.rtol,
+        verdict(&first)
+    );
     println!("gradgradcheck (second derivatives): {}", verdict(&second));
     if first.is_err() || second.is_err() {
         std::process::exit(1);
