@@ -36,7 +36,8 @@ fn main() {
     let x = Tensor::<f64>::uniform(&[4, 3], -3.0, 3.0, &mut rng);
     let swish = |p: &[Tensor<f64>]| Swish { beta: 1.5 }.apply(&[&p[0]]);
     let options = GradcheckOptions::default();
-    match (gradcheck(swish, &[x.clone()], &options), gradgradcheck(swish, &[x.clone()], &options)) {
+    let input = std::slice::from_ref(&x);
+    match (gradcheck(swish, input, &options), gradgradcheck(swish, input, &options)) {
         (Ok(()), Ok(())) => println!("swish: gradcheck and gradgradcheck passed on a [4, 3] input"),
         (first, second) => {
             println!("swish: gradcheck {first:?}, gradgradcheck {second:?}");
