@@ -282,6 +282,37 @@ impl<T: Element> Tensor<T> {
         p.grad.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|g| g.tensor.clone())
     }
 
+    /// Replaces a parameter's gradient (`None` forgets it): for gradient clipping and other
+    /// rewrites between backward and step. The gradient is stored detached.
+    ///
+    /// # Panics
+    /// If the tensor is not a parameter or the gradient's shape differs from its own.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let w = Tensor::<f32>::ones(&[2]).requires_grad();
+    /// (&w * 4.0).sum().backward();
+    /// w.set_grad(Some(w.grad().unwrap() * 0.5)); // clip to half
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![2.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn set_grad(&self, grad: Option<Tensor<T>>) {
+        let Some(p) = self.parameter() else {
+            shape_panic(format!("set_grad: the tensor of shape {:?} is not a parameter", self.shape()));
+        };
+        if let Some(g) = &grad
+            && g.shape() != self.shape()
+        {
+            shape_panic(format!(
+                "set_grad: gradient of shape {:?} for a parameter of shape {:?}",
+                g.shape(),
+                self.shape()
+            ));
+        }
+        let version = self.version();
+        *p.grad.lock().unwrap_or_else(|e| e.into_inner()) = grad.map(|g| Grad { tensor: g.detach(), version });
+    }
+
     /// Forgets the accumulated gradient (PyTorch's `set_to_none`), so the next backward
     /// starts afresh.
     pub fn zero_grad(&self) {
