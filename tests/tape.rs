@@ -200,3 +200,36 @@ fn models_and_parameters_are_send_and_sync() {
     });
     assert_eq!(outputs, vec![-1.0, 1.0, 3.0, 5.0]);
 }
+
+#[test]
+fn backward_frees_the_graph_so_steps_update_in_place() {
+    let w = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]).unwrap().requires_grad();
+    let x = Tensor::from_vec(vec![1.0f32, -1.0], &[1, 2]).unwrap();
+    let loss = x.matmul(&w.t()).square().sum(); // w.t() is a view of w's storage
+    let address = w.value().as_slice().unwrap().as_ptr() as usize;
+    loss.backward();
+    // The loss is still alive, but its graph (and the view of w) is gone: no copy on update.
+    let g = w.grad().unwrap().to_vec();
+    w.update_data(|v| v.iter_mut().zip(&g).for_each(|(v, g)| *v -= 0.1 * g));
+    assert_eq!(w.value().as_slice().unwrap().as_ptr() as usize, address);
+    assert_eq!(loss.item(), 2.0); // the value itself is kept
+}
+
+#[test]
+#[should_panic(expected = "was already freed by an earlier backward(); call backward_retain_graph()")]
+fn a_second_backward_through_a_freed_graph_is_refused() {
+    let x = scalar_param(1.0);
+    let y = (&x * &x).sum();
+    y.backward();
+    y.backward();
+}
+
+#[test]
+fn retained_graphs_allow_several_passes() {
+    let x = scalar_param(3.0);
+    let h = &x * &x;
+    let (a, b) = ((&h * 2.0).sum(), (&h * 5.0).sum());
+    a.backward_retain_graph();
+    b.backward();
+    assert_eq!(x.grad().unwrap().item(), 2.0 * 6.0 + 5.0 * 6.0);
+}

@@ -73,9 +73,9 @@ pub(crate) fn check_forward<T: Element>(value: &Array<T>, op: &str, inputs: &[&T
     );
 }
 
-pub(crate) fn check_backward<T: Element>(grad: &Tensor<T>, node: &Node<T>, input: usize) {
+pub(crate) fn check_backward<T: Element>(grad: &Tensor<T>, node: &Node<T>, inputs: &[Tensor<T>], input: usize) {
     let Some((index, bad)) = first_bad(&grad.value()) else { return };
-    let shapes: Vec<&[usize]> = node.inputs.iter().map(|t| t.shape()).collect();
+    let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape()).collect();
     panic!(
         "anomaly: the backward of {} produced {} at element {index} of the gradient of input {input}; input shapes {shapes:?}; the op was called at {}:{}",
         node.op.name(),

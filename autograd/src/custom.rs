@@ -5,7 +5,7 @@
 //! The backward sees only what the forward saved. Written with tensor ops, it also gives
 //! second derivatives.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use smallvec::SmallVec;
 
@@ -73,6 +73,7 @@ pub struct Context<T: Element> {
     save_output: bool,
 }
 
+#[derive(Clone)]
 enum Slot<T: Element> {
     /// One of the op's inputs: given back as the original (tracked) tensor, so a backward
     /// written with tensor ops can be differentiated again.
@@ -147,7 +148,8 @@ impl<T: Element> Saved<'_, T> {
 /// A recorded custom op.
 pub(crate) struct Custom<T: Element> {
     function: Arc<dyn Function<T>>,
-    slots: Vec<Slot<T>>,
+    /// Taken by a backward pass that frees the graph.
+    slots: Mutex<Vec<Slot<T>>>,
     save_output: bool,
 }
 
@@ -156,9 +158,18 @@ impl<T: Element> Custom<T> {
         self.function.name()
     }
 
-    pub(crate) fn backward(&self, inputs: &[Tensor<T>], output: &Tensor<T>, grad: &Tensor<T>) -> Grads<T> {
-        let tensors = self
-            .slots
+    pub(crate) fn backward(
+        &self,
+        inputs: &[Tensor<T>],
+        output: &Tensor<T>,
+        grad: &Tensor<T>,
+        retain: bool,
+    ) -> Grads<T> {
+        let slots = {
+            let mut held = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            if retain { held.iter().map(Slot::clone).collect() } else { std::mem::take(&mut *held) }
+        };
+        let tensors = slots
             .iter()
             .map(|slot| match slot {
                 Slot::Input(i) => inputs[*i].clone(),
@@ -187,5 +198,5 @@ pub fn apply<T: Element>(function: Arc<dyn Function<T>>, inputs: &[&Tensor<T>]) 
     let detached = ctx.detached.clone();
     let output = no_grad(|| function.forward(&mut ctx, &detached));
     let Context { slots, save_output, .. } = ctx;
-    Tensor::from_op(output.value(), Op::Custom(Custom { function, slots, save_output }), inputs)
+    Tensor::from_op(output.value(), Op::Custom(Custom { function, slots: Mutex::new(slots), save_output }), inputs)
 }

@@ -31,7 +31,7 @@ impl<T: Element> Tensor<T> {
             };
             let _ = writeln!(out, "  n{} [label=\"{}\\n{:?}\"{style}];", t.id(), t.op_name(), t.shape());
             if let Some(node) = &t.inner.node {
-                for input in &node.inputs {
+                for input in &node.inputs() {
                     let _ = writeln!(out, "  n{} -> n{};", input.id(), t.id());
                     if seen.insert(input.id()) {
                         stack.push(input.clone());

@@ -75,7 +75,7 @@ impl<T: Element> Tensor<T> {
         }
         let node = Node {
             op,
-            inputs: inputs.iter().map(|&t| t.clone()).collect(),
+            inputs: std::sync::Mutex::new(inputs.iter().map(|&t| t.clone()).collect()),
             versions: inputs.iter().map(|t| t.version()).collect(),
             location: Location::caller(),
         };
@@ -84,7 +84,9 @@ impl<T: Element> Tensor<T> {
 
     /// Computes the gradient of this scalar (say, a loss) with respect to every parameter it
     /// depends on, adding it to each parameter's [`Tensor::grad`]. Gradients accumulate
-    /// until [`Tensor::zero_grad`], as in PyTorch.
+    /// until [`Tensor::zero_grad`], as in PyTorch. The graph is freed as the pass goes (its
+    /// saved values are released, so an optimizer can update parameters in place); to go
+    /// through the same graph again, use [`Tensor::backward_retain_graph`] first.
     ///
     /// # Panics
     /// If the tensor has more than one element (use [`Tensor::backward_with`]), or if a
@@ -123,14 +125,36 @@ impl<T: Element> Tensor<T> {
                 self.shape()
             ));
         }
-        walk(&[(self.clone(), grad.detach())], false, Sink::Parameters);
+        walk(&[(self.clone(), grad.detach())], false, false, Sink::Parameters);
+    }
+
+    /// Like [`Tensor::backward`], but keeps the graph, so another backward pass can go
+    /// through it (PyTorch's `retain_graph=True`): for several losses sharing one graph.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![2.0f32], &[1]).unwrap().requires_grad();
+    /// let y = (&x * &x).sum();
+    /// y.backward_retain_graph();
+    /// y.backward(); // a second pass, which frees the graph
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![8.0]);
+    /// ```
+    #[track_caller]
+    pub fn backward_retain_graph(&self) {
+        if self.numel() != 1 {
+            shape_panic(format!(
+                "backward_retain_graph: the output has shape {:?}; it needs a single value",
+                self.shape()
+            ));
+        }
+        walk(&[(self.clone(), Tensor::ones(self.shape()))], false, true, Sink::Parameters);
     }
 }
 
 /// The gradients of the scalar `outputs` (summed) with respect to `inputs`, returned rather
-/// than stored: stored gradients stay untouched. Inputs the outputs do not depend on get
-/// zeros. With `create_graph`, the gradients are themselves differentiable, so grad of grad
-/// works.
+/// than stored: stored gradients stay untouched, and the graph is kept. Inputs the outputs
+/// do not depend on get zeros. With `create_graph`, the gradients are themselves
+/// differentiable, so grad of grad works.
 ///
 /// # Panics
 /// If an output has more than one element (see [`grad_with`]).
@@ -188,7 +212,7 @@ pub fn grad_with<T: Element>(
     }
     let mut found: HashMap<u64, Tensor<T>> = HashMap::new();
     let wanted: Vec<u64> = inputs.iter().map(|t| t.id()).collect();
-    walk(&roots, create_graph, Sink::Inputs { wanted: &wanted, found: &mut found });
+    walk(&roots, create_graph, true, Sink::Inputs { wanted: &wanted, found: &mut found });
     inputs.iter().map(|t| found.remove(&t.id()).unwrap_or_else(|| Tensor::zeros(t.shape()))).collect()
 }
 
@@ -200,8 +224,9 @@ enum Sink<'a, T: Element> {
     Inputs { wanted: &'a [u64], found: &'a mut HashMap<u64, Tensor<T>> },
 }
 
-/// The backward walk from `roots` (each an output and its gradient).
-fn walk<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], create_graph: bool, mut sink: Sink<'_, T>) {
+/// The backward walk from `roots` (each an output and its gradient). Unless `retain`, each
+/// node gives up its inputs once its rule has run, which frees the graph as it goes.
+fn walk<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], create_graph: bool, retain: bool, mut sink: Sink<'_, T>) {
     let mut pending: Pending<T> = HashMap::new();
     let mut heap: BinaryHeap<u64> = BinaryHeap::new();
     for (root, grad) in roots {
@@ -222,18 +247,29 @@ fn walk<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], create_graph: bool, mut si
             }
             continue;
         };
-        check_versions(node);
+        let inputs = {
+            let mut held = node.inputs.lock().unwrap_or_else(|e| e.into_inner());
+            if retain { held.clone() } else { std::mem::take(&mut *held) }
+        };
+        if inputs.is_empty() {
+            shape_panic(format!(
+                "backward: the graph through {} (at {}) was already freed by an earlier backward(); call backward_retain_graph() on the first of several backward passes through one graph",
+                node.op.name(),
+                node.location
+            ));
+        }
+        check_versions(node, &inputs);
         let grads: SmallVec<[Option<Tensor<T>>; 2]> =
-            anomaly::paused(|| with_grad_mode(create_graph, || node.op.backward(&node.inputs, &tensor, &grad)));
-        if grads.len() != node.inputs.len() {
+            anomaly::paused(|| with_grad_mode(create_graph, || node.op.backward(&inputs, &tensor, &grad, retain)));
+        if grads.len() != inputs.len() {
             shape_panic(format!(
                 "backward of {}: {} gradients for {} inputs",
                 node.op.name(),
                 grads.len(),
-                node.inputs.len()
+                inputs.len()
             ));
         }
-        for (i, (input, g)) in node.inputs.iter().zip(grads).enumerate() {
+        for (i, (input, g)) in inputs.iter().zip(grads).enumerate() {
             let Some(g) = g else { continue };
             if !input.tracks_grad() {
                 continue;
@@ -248,7 +284,7 @@ fn walk<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], create_graph: bool, mut si
                 ));
             }
             if anomaly::is_enabled() {
-                anomaly::check_backward(&g, node, i);
+                anomaly::check_backward(&g, node, &inputs, i);
             }
             add(&mut pending, &mut heap, input, g, create_graph);
         }
@@ -276,8 +312,8 @@ fn add<T: Element>(
 }
 
 #[track_caller]
-fn check_versions<T: Element>(node: &Node<T>) {
-    for (input, &seen) in node.inputs.iter().zip(&node.versions) {
+fn check_versions<T: Element>(node: &Node<T>, inputs: &[Tensor<T>]) {
+    for (input, &seen) in inputs.iter().zip(&node.versions) {
         let now = input.version();
         if now != seen {
             shape_panic(format!(

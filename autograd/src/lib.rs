@@ -20,7 +20,7 @@
 //! assert_eq!(w.grad().unwrap().to_vec(), vec![0.0, 0.0, 0.0]); // a dead ReLU passes nothing
 //! ```
 //!
-//! Layers: [`array`] holds storage and kernels (no gradients); [`Tensor`] and the
+//! Layers: [`array`](mod@array) holds storage and kernels (no gradients); [`Tensor`] and the
 //! derivative table in `ops` build the tape on top; `graph` walks it.
 
 mod anomaly;

@@ -69,10 +69,24 @@ pub(crate) struct Grad<T: Element> {
 /// What an op recorded: its rule, its inputs and where the user's code called it.
 pub(crate) struct Node<T: Element> {
     pub(crate) op: Op<T>,
-    pub(crate) inputs: SmallVec<[Tensor<T>; 2]>,
+    /// Emptied by `backward()` once the node's rule has run, which frees the graph (every
+    /// op has at least one input, so empty means freed).
+    pub(crate) inputs: Mutex<SmallVec<[Tensor<T>; 2]>>,
     /// The version of each input that is a parameter, at the time of the forward pass.
     pub(crate) versions: SmallVec<[u64; 2]>,
     pub(crate) location: &'static Location<'static>,
+}
+
+impl<T: Element> Node<T> {
+    /// The inputs, leaving the node freed (no locking: the caller owns the node).
+    fn take_inputs(&mut self) -> SmallVec<[Tensor<T>; 2]> {
+        std::mem::take(self.inputs.get_mut().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The inputs (cloned handles), or nothing if the node was freed.
+    pub(crate) fn inputs(&self) -> SmallVec<[Tensor<T>; 2]> {
+        self.inputs.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -393,12 +407,12 @@ impl<T: Element> Drop for Inner<T> {
     fn drop(&mut self) {
         LIVE.fetch_sub(1, Ordering::Relaxed);
         let Some(node) = self.node.as_mut() else { return };
-        let mut stack: Vec<Tensor<T>> = node.inputs.drain(..).collect();
+        let mut stack: Vec<Tensor<T>> = node.take_inputs().into_vec();
         while let Some(tensor) = stack.pop() {
             if let Some(mut inner) = Arc::into_inner(tensor.inner)
                 && let Some(node) = inner.node.as_mut()
             {
-                stack.extend(node.inputs.drain(..));
+                stack.extend(node.take_inputs());
             }
         }
     }

@@ -56,8 +56,15 @@ impl<T: Element> Op<T> {
         }
     }
 
-    /// The gradients of the inputs, given the output and its gradient `grad`.
-    pub(crate) fn backward(&self, inputs: &[Tensor<T>], output: &Tensor<T>, grad: &Tensor<T>) -> Grads<T> {
+    /// The gradients of the inputs, given the output and its gradient `grad`. Unless
+    /// `retain`, the op may release what it saved (this is its only backward pass).
+    pub(crate) fn backward(
+        &self,
+        inputs: &[Tensor<T>],
+        output: &Tensor<T>,
+        grad: &Tensor<T>,
+        retain: bool,
+    ) -> Grads<T> {
         match self {
             Op::Unary(op) => smallvec![Some(op.backward(&inputs[0], output, grad))],
             Op::Binary(op) => op.backward(&inputs[0], &inputs[1], output, grad),
@@ -66,7 +73,7 @@ impl<T: Element> Op<T> {
             Op::Movement(op) => op.backward(inputs, grad),
             Op::Matmul => matmul::backward(&inputs[0], &inputs[1], grad),
             Op::Indexing(op) => smallvec![Some(op.backward(&inputs[0], grad))],
-            Op::Custom(op) => op.backward(inputs, output, grad),
+            Op::Custom(op) => op.backward(inputs, output, grad, retain),
         }
     }
 }
