@@ -13,21 +13,21 @@ pub trait Element: Float + FromPrimitive + Debug + Display + Default + Send + Sy
     /// The type's name as users write it, for error messages: `"f32"`.
     const NAME: &'static str;
 
-    /// `C = A·B + beta·C` for an `m×k` matrix A and a `k×n` matrix B, all three given by a
-    /// pointer and row/column strides in elements.
+    /// `C = A·B` for an `m×k` matrix A and a `k×n` matrix B, each given by a pointer and
+    /// row/column strides in elements; C is row-major and contiguous (row stride `n`) and is
+    /// overwritten. Uses rayon inside when `parallel` and the product is large.
     ///
     /// # Safety
-    /// Every addressed element of A and B must be readable and every element of C writable,
-    /// and C must not overlap A or B.
-    #[allow(clippy::too_many_arguments)]
+    /// Every addressed element of A and B must be readable and all `m·n` elements of C
+    /// writable, and C must not overlap A or B.
     unsafe fn gemm(
         m: usize,
         k: usize,
         n: usize,
         a: (*const Self, isize, isize),
         b: (*const Self, isize, isize),
-        beta: Self,
-        c: (*mut Self, isize, isize),
+        c: *mut Self,
+        parallel: bool,
     );
 
     /// The error function, erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.
@@ -43,11 +43,23 @@ impl Element for f32 {
         n: usize,
         a: (*const f32, isize, isize),
         b: (*const f32, isize, isize),
-        beta: f32,
-        c: (*mut f32, isize, isize),
+        c: *mut f32,
+        parallel: bool,
     ) {
-        // SAFETY: the caller upholds matrixmultiply's contract (see the trait method).
-        unsafe { matrixmultiply::sgemm(m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2) }
+        use crate::array::gemm::{Operand, available, sgemm};
+        if available() {
+            let a = Operand { ptr: a.0, row_stride: a.1, col_stride: a.2 };
+            let b = Operand { ptr: b.0, row_stride: b.1, col_stride: b.2 };
+            // SAFETY: the caller upholds the contract; the CPU has AVX2 and FMA.
+            unsafe { sgemm(m, k, n, a, b, c, n, parallel) }
+        } else {
+            // SAFETY: as above; matrixmultiply reads any strides.
+            unsafe {
+                crate::array::blocked_gemm(m, k, n, a, b, c, parallel, |m, k, n, a, b, c| {
+                    matrixmultiply::sgemm(m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, 0.0, c.0, c.1, c.2)
+                })
+            }
+        }
     }
 
     fn erf(self) -> f32 {
@@ -64,11 +76,15 @@ impl Element for f64 {
         n: usize,
         a: (*const f64, isize, isize),
         b: (*const f64, isize, isize),
-        beta: f64,
-        c: (*mut f64, isize, isize),
+        c: *mut f64,
+        parallel: bool,
     ) {
-        // SAFETY: the caller upholds matrixmultiply's contract (see the trait method).
-        unsafe { matrixmultiply::dgemm(m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2) }
+        // SAFETY: the caller upholds the contract; matrixmultiply reads any strides.
+        unsafe {
+            crate::array::blocked_gemm(m, k, n, a, b, c, parallel, |m, k, n, a, b, c| {
+                matrixmultiply::dgemm(m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, 0.0, c.0, c.1, c.2)
+            })
+        }
     }
 
     fn erf(self) -> f64 {

@@ -1,10 +1,10 @@
 //! Batched matrix multiplication on strided operands.
 //!
-//! The GEMM itself is the `matrixmultiply` crate's (packing, cache blocking and SIMD
-//! micro-kernels; see ARCHITECTURE.md for why). It reads any row and column strides, so a
-//! transposed operand in a backward pass is never copied. Large products are split into
-//! blocks of rows whose size depends on the shapes only, and each block is one
-//! single-threaded GEMM call on rayon: the same bits on any thread count.
+//! Each batch is one call of the element type's GEMM (`gemm.rs` for f32 on AVX2 + FMA,
+//! the `matrixmultiply` crate otherwise), which reads any row and column strides, so a
+//! transposed operand in a backward pass is never copied. A large product parallelises
+//! inside its call; many small ones run their batches in parallel instead. Either way each
+//! output element is computed the same way on any thread count.
 
 use rayon::prelude::*;
 
@@ -44,55 +44,86 @@ impl<T: Element> Array<T> {
         out_shape.extend([m, n]);
         let (a_data, a_off, a_str) = a.raw();
         let (b_data, b_off, b_str) = b.raw();
-        let rows_per_block = row_block(m, k, n);
-        let blocks = m.div_ceil(rows_per_block.max(1));
         Array::build(&out_shape, |out| {
-            if m == 0 || n == 0 || k == 0 {
+            if m == 0 || n == 0 {
                 return;
             }
             let c = SharedMut(out.as_mut_ptr());
-            let run = |item: usize| {
-                let (batch, block) = (item / blocks, item % blocks);
+            let per_batch_parallel = batches == 1 || m * k * n >= PARALLEL_MACS;
+            let run = |batch: usize| {
                 let (a_base, b_base) = batch_offsets(batch, batch_shape, a_str, b_str);
-                let row0 = block * rows_per_block;
-                let rows = rows_per_block.min(m - row0);
-                let a_ptr = a_data[a_off + a_base..].as_ptr().wrapping_add(row0 * a_str[nd - 2]);
-                let b_ptr = b_data[b_off + b_base..].as_ptr();
-                let c_ptr = c.at(batch * m * n + row0 * n);
-                // SAFETY: A's rows row0..row0+rows, all of B and C's block of rows lie inside
-                // their buffers (the shapes were checked above), and blocks write disjoint
-                // rows of C, which is a fresh buffer overlapping neither input.
+                // SAFETY: the shapes were checked above, so every element the strides address
+                // lies inside the arrays' storage; C's batch is a disjoint part of a fresh buffer.
                 unsafe {
                     T::gemm(
-                        rows,
+                        m,
                         k,
                         n,
-                        (a_ptr, a_str[nd - 2] as isize, a_str[nd - 1] as isize),
-                        (b_ptr, b_str[nd - 2] as isize, b_str[nd - 1] as isize),
-                        T::zero(),
-                        (c_ptr, n as isize, 1),
+                        (a_data.as_ptr().wrapping_add(a_off + a_base), a_str[nd - 2] as isize, a_str[nd - 1] as isize),
+                        (b_data.as_ptr().wrapping_add(b_off + b_base), b_str[nd - 2] as isize, b_str[nd - 1] as isize),
+                        c.at(batch * m * n),
+                        per_batch_parallel,
                     )
                 }
             };
-            let items = batches * blocks;
-            if batches * m * k * n < PARALLEL_MACS || items < 2 {
-                (0..items).for_each(run);
+            if per_batch_parallel || batches * m * k * n < PARALLEL_MACS {
+                (0..batches).for_each(run);
             } else {
-                (0..items).into_par_iter().for_each(run);
+                (0..batches).into_par_iter().for_each(run);
             }
         })
     }
 }
 
-/// Rows per parallel block: a function of the shape only, never of the thread count. At most
-/// four blocks, since each block packs all of B again.
-fn row_block(m: usize, k: usize, n: usize) -> usize {
-    if m * k * n < PARALLEL_MACS {
-        return m.max(1);
+/// C = A·B by a single-threaded GEMM `kernel` (taking pointer/row-stride/column-stride
+/// triples), split into blocks of rows on rayon when `parallel` and large. The blocks
+/// depend on the shape alone.
+///
+/// # Safety
+/// As [`Element::gemm`].
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+pub(crate) unsafe fn blocked_gemm<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: (*const T, isize, isize),
+    b: (*const T, isize, isize),
+    c: *mut T,
+    parallel: bool,
+    kernel: unsafe fn(usize, usize, usize, (*const T, isize, isize), (*const T, isize, isize), (*mut T, isize, isize)),
+) {
+    let rows = if parallel && m * k * n >= PARALLEL_MACS { m.div_ceil(m.div_ceil(32).clamp(1, 4)) } else { m.max(1) };
+    let (a, b, c) = (SharedConst(a.0, a.1, a.2), SharedConst(b.0, b.1, b.2), SharedMut(c));
+    let block = |i: usize| {
+        let row0 = i * rows;
+        let count = rows.min(m - row0);
+        let (a, b) = (a.get(), b.get());
+        let a_block = (a.0.wrapping_offset(row0 as isize * a.1), a.1, a.2);
+        // SAFETY: rows row0..row0+count of A and C exist; blocks write disjoint rows of C.
+        unsafe { kernel(count, k, n, a_block, b, (c.at(row0 * n), n as isize, 1)) };
+    };
+    let blocks = m.div_ceil(rows);
+    if blocks > 1 {
+        (0..blocks).into_par_iter().for_each(block);
+    } else {
+        (0..blocks).for_each(block);
     }
-    let blocks = m.div_ceil(32).clamp(1, 4);
-    m.div_ceil(blocks).next_multiple_of(8)
 }
+
+/// A read-only matrix pointer with its strides, shared by parallel blocks.
+#[derive(Clone, Copy)]
+struct SharedConst<T>(*const T, isize, isize);
+impl<T> SharedConst<T> {
+    /// The pointer and strides. (A method, so closures capture the whole value.)
+    fn get(self) -> (*const T, isize, isize) {
+        (self.0, self.1, self.2)
+    }
+}
+
+// SAFETY: only read, while the caller keeps the matrix alive.
+unsafe impl<T> Sync for SharedConst<T> {}
+// SAFETY: as above.
+unsafe impl<T> Send for SharedConst<T> {}
 
 /// The storage offsets of batch number `batch` in A and B (batch axes in row-major order).
 fn batch_offsets(batch: usize, batch_shape: &[usize], a_strides: &[usize], b_strides: &[usize]) -> (usize, usize) {

@@ -7,6 +7,7 @@
 //! data never changes once it is shared.
 
 mod elementwise;
+pub(crate) mod gemm;
 mod index;
 mod matmul;
 mod parallel;
@@ -19,6 +20,7 @@ use crate::element::Element;
 use crate::error::Error;
 use crate::shape::{Shape, Strides, contiguous_strides, numel, shape_panic};
 
+pub(crate) use matmul::blocked_gemm;
 pub use parallel::PARALLEL_THRESHOLD;
 
 /// An n-dimensional array of `T` over shared, immutable storage.
@@ -58,8 +60,15 @@ impl<T: Element> Array<T> {
         Array { data, strides: contiguous_strides(shape), shape: shape.into(), offset: 0 }
     }
 
-    /// A new contiguous array of `shape`, its elements written by `fill` into a zeroed buffer.
-    pub(crate) fn build(shape: &[usize], fill: impl FnOnce(&mut [T])) -> Self {
+    /// A new contiguous array of `shape` whose elements `fill` writes (row-major, into a
+    /// zeroed buffer): building large data in place, with no second copy.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Array;
+    /// let squares = Array::<f32>::build(&[2, 2], |out| out.iter_mut().enumerate().for_each(|(i, v)| *v = (i * i) as f32));
+    /// assert_eq!(squares.to_vec(), vec![0.0, 1.0, 4.0, 9.0]);
+    /// ```
+    pub fn build(shape: &[usize], fill: impl FnOnce(&mut [T])) -> Self {
         let mut buffer = zeroed_buffer::<T>(numel(shape));
         fill(Arc::get_mut(&mut buffer).expect("a new buffer is unique"));
         Self::from_storage(buffer, shape)

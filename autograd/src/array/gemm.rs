@@ -1,0 +1,397 @@
+//! f32 matrix multiplication, BLIS-style: C = A·B (+ C), for strided A and B and row-major C.
+//!
+//! The loops, outermost first: columns of B in panels of `NC`; the shared dimension in
+//! blocks of `KC` (B's block is packed once into `NR`-wide slivers); rows of A in blocks of
+//! `MC` (packed into `MR`-tall slivers, one block per rayon task); then a 6×16 micro-kernel
+//! on AVX2 + FMA registers. Packing buffers live per thread and are reused, so a call
+//! allocates nothing once warm (fresh buffers per call cost page faults, which dominated
+//! training time with the crate used before).
+//!
+//! Determinism: every element of C adds its products in the same order (blocks of `KC`,
+//! chosen from `k` alone, in sequence; within a block, one FMA per step) whichever thread
+//! computes it and however rows and columns are split. So the split may follow the thread
+//! count, and the bits never do.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use super::parallel::SharedMut;
+
+/// Rows of the micro-kernel's tile.
+const MR: usize = 6;
+/// Columns of the micro-kernel's tile (two 8-float AVX registers).
+const NR: usize = 16;
+/// The largest block of the shared dimension (B's sliver of `KC × NR` floats fits in L1).
+const KC: usize = 256;
+/// The largest block of rows of A (`MC × KC` floats fit in L2).
+const MC: usize = 144;
+/// The largest panel of columns of B (`KC × NC` floats fit in L3).
+const NC: usize = 4080;
+/// Products with fewer multiply-adds than this run on the calling thread.
+const PARALLEL_MACS: usize = 1 << 20;
+
+thread_local! {
+    static PACKED_A: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    static PACKED_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's buffer resized to `len`, or with a fresh one if the buffer
+/// is already in use (rayon may run another product on a thread that is waiting inside one).
+fn with_buffer<R>(
+    buffer: &'static std::thread::LocalKey<RefCell<Vec<f32>>>,
+    len: usize,
+    f: impl FnOnce(&mut [f32]) -> R,
+) -> R {
+    buffer.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut held) => {
+            held.resize(len, 0.0);
+            f(&mut held[..len])
+        }
+        Err(_) => f(&mut vec![0.0; len]),
+    })
+}
+
+/// A matrix operand: its first element and its row and column strides, in elements.
+#[derive(Clone, Copy)]
+pub(crate) struct Operand {
+    pub(crate) ptr: *const f32,
+    pub(crate) row_stride: isize,
+    pub(crate) col_stride: isize,
+}
+
+// SAFETY: an `Operand` is only read, and the caller of `sgemm` keeps it alive.
+unsafe impl Send for Operand {}
+// SAFETY: as above.
+unsafe impl Sync for Operand {}
+
+impl Operand {
+    /// The element at row `i`, column `j`.
+    ///
+    /// # Safety
+    /// The element must lie inside the operand's buffer.
+    unsafe fn at(&self, i: usize, j: usize) -> f32 {
+        unsafe { *self.ptr.offset(i as isize * self.row_stride + j as isize * self.col_stride) }
+    }
+}
+
+/// Whether the AVX2 + FMA kernel can run on this CPU (checked once).
+pub(crate) fn available() -> bool {
+    static DETECTED: OnceLock<bool> = OnceLock::new();
+    *DETECTED.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
+/// C = A·B for an `m×k` A and a `k×n` B; C is row-major with row stride `ldc` and fully
+/// overwritten. Runs on rayon when large and `parallel`.
+///
+/// # Safety
+/// [`available`] must be true; every element of A, B and C addressed by the shapes and
+/// strides must be valid, and C must not overlap A or B.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: Operand,
+    b: Operand,
+    c: *mut f32,
+    ldc: usize,
+    parallel: bool,
+) {
+    let c = SharedMut(c);
+    if k == 0 {
+        for i in 0..m {
+            // SAFETY: row i of C, n elements, is inside C.
+            unsafe { std::slice::from_raw_parts_mut(c.at(i * ldc), n).fill(0.0) };
+        }
+        return;
+    }
+    let parallel = parallel && m * k * n >= PARALLEL_MACS && rayon::current_num_threads() > 1;
+    // Blocks of the shared dimension: as even as possible, at most KC, from k alone.
+    let k_blocks = k.div_ceil(KC);
+    let kc_max = k.div_ceil(k_blocks);
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        let slivers = nc.div_ceil(NR);
+        for kb in 0..k_blocks {
+            let pc = kb * kc_max;
+            let kc = kc_max.min(k - pc);
+            let first = kb == 0;
+            with_buffer(&PACKED_B, slivers * NR * kc, |packed_b| {
+                // SAFETY: the block of B is inside B (caller's promise).
+                unsafe { pack_b(b, pc, kc, jc, nc, packed_b) };
+                let packed_b: &[f32] = packed_b;
+                let threads = if parallel { rayon::current_num_threads() } else { 1 };
+                if m >= 2 * threads * MR || threads == 1 {
+                    // Split the rows: each task packs its own block of A.
+                    let mc = MC.min((m.div_ceil(threads)).next_multiple_of(MR));
+                    let row_block = |ic: usize| {
+                        let rows = mc.min(m - ic);
+                        with_buffer(&PACKED_A, rows.div_ceil(MR) * MR * kc, |packed_a| {
+                            // SAFETY: rows ic..ic+rows and columns pc..pc+kc are inside A; the
+                            // task writes rows ic..ic+rows of C only.
+                            unsafe {
+                                pack_a(a, ic, rows, pc, kc, packed_a);
+                                macro_kernel(
+                                    rows,
+                                    kc,
+                                    nc,
+                                    packed_a,
+                                    packed_b,
+                                    c,
+                                    ic * ldc + jc,
+                                    ldc,
+                                    first,
+                                    0..slivers,
+                                );
+                            }
+                        });
+                    };
+                    if threads > 1 {
+                        (0..m).into_par_iter().step_by(mc).for_each(row_block);
+                    } else {
+                        (0..m).step_by(mc).for_each(row_block);
+                    }
+                } else {
+                    // Few rows: pack A once and split the columns.
+                    for ic in (0..m).step_by(MC) {
+                        let rows = MC.min(m - ic);
+                        let mut packed_a = vec![0.0; rows.div_ceil(MR) * MR * kc];
+                        // SAFETY: as above; tasks write disjoint column slivers of C.
+                        unsafe { pack_a(a, ic, rows, pc, kc, &mut packed_a) };
+                        let per_task = slivers.div_ceil(threads);
+                        (0..slivers).into_par_iter().step_by(per_task).for_each(|s| {
+                            let range = s..(s + per_task).min(slivers);
+                            // SAFETY: see above.
+                            unsafe {
+                                macro_kernel(rows, kc, nc, &packed_a, packed_b, c, ic * ldc + jc, ldc, first, range)
+                            };
+                        });
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Packs rows `i0..i0+rows`, columns `p0..p0+kc` of A into `MR`-tall slivers: for each
+/// sliver, for each p, its `MR` values (zeros past the last row).
+unsafe fn pack_a(a: Operand, i0: usize, rows: usize, p0: usize, kc: usize, out: &mut [f32]) {
+    for (s, sliver) in out.chunks_exact_mut(MR * kc).enumerate() {
+        let r0 = s * MR;
+        let live = MR.min(rows - r0);
+        for p in 0..kc {
+            let column = &mut sliver[p * MR..(p + 1) * MR];
+            for (i, v) in column.iter_mut().enumerate() {
+                // SAFETY: rows below `rows` are inside A (caller's promise).
+                *v = if i < live { unsafe { a.at(i0 + r0 + i, p0 + p) } } else { 0.0 };
+            }
+        }
+    }
+}
+
+/// Packs rows `p0..p0+kc`, columns `j0..j0+nc` of B into `NR`-wide slivers: for each
+/// sliver, for each p, its `NR` values (zeros past the last column).
+unsafe fn pack_b(b: Operand, p0: usize, kc: usize, j0: usize, nc: usize, out: &mut [f32]) {
+    for (t, sliver) in out.chunks_exact_mut(NR * kc).enumerate() {
+        let c0 = t * NR;
+        let live = NR.min(nc - c0);
+        for p in 0..kc {
+            let row = &mut sliver[p * NR..(p + 1) * NR];
+            if b.col_stride == 1 && live == NR {
+                // SAFETY: NR contiguous elements of row p0+p of B.
+                let src = unsafe {
+                    std::slice::from_raw_parts(b.ptr.offset((p0 + p) as isize * b.row_stride + (j0 + c0) as isize), NR)
+                };
+                row.copy_from_slice(src);
+            } else {
+                for (j, v) in row.iter_mut().enumerate() {
+                    // SAFETY: columns below `nc` are inside B.
+                    *v = if j < live { unsafe { b.at(p0 + p, j0 + c0 + j) } } else { 0.0 };
+                }
+            }
+        }
+    }
+}
+
+/// C[rows, slivers of columns] (=|+=) packed A · packed B, tile by tile.
+#[allow(clippy::too_many_arguments)]
+unsafe fn macro_kernel(
+    rows: usize,
+    kc: usize,
+    nc: usize,
+    packed_a: &[f32],
+    packed_b: &[f32],
+    c: SharedMut<f32>,
+    c_offset: usize,
+    ldc: usize,
+    overwrite: bool,
+    slivers: std::ops::Range<usize>,
+) {
+    for t in slivers {
+        let cols = NR.min(nc - t * NR);
+        let b = &packed_b[t * NR * kc..(t + 1) * NR * kc];
+        for s in 0..rows.div_ceil(MR) {
+            let live_rows = MR.min(rows - s * MR);
+            let a = &packed_a[s * MR * kc..(s + 1) * MR * kc];
+            let tile = c.at(c_offset + s * MR * ldc + t * NR);
+            // SAFETY: the tile's live rows and columns are inside C.
+            unsafe { tile_kernel(kc, a, b, tile, ldc, live_rows, cols, overwrite) };
+        }
+    }
+}
+
+/// One `MR × NR` tile: the full tile straight into C, a partial one through a buffer.
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_kernel(
+    kc: usize,
+    a: &[f32],
+    b: &[f32],
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+    overwrite: bool,
+) {
+    if rows == MR && cols == NR {
+        // SAFETY: the whole tile is inside C; `available()` was checked by `sgemm`'s caller.
+        unsafe { kernel_6x16(kc, a.as_ptr(), b.as_ptr(), c, ldc, overwrite) };
+        return;
+    }
+    let mut tile = [0.0f32; MR * NR];
+    // SAFETY: `tile` is a full MR × NR buffer with row stride NR.
+    unsafe { kernel_6x16(kc, a.as_ptr(), b.as_ptr(), tile.as_mut_ptr(), NR, true) };
+    for i in 0..rows {
+        for j in 0..cols {
+            // SAFETY: row i < rows and column j < cols of the tile are inside C.
+            unsafe {
+                let dst = c.add(i * ldc + j);
+                *dst = if overwrite { tile[i * NR + j] } else { *dst + tile[i * NR + j] };
+            }
+        }
+    }
+}
+
+/// The micro-kernel: a 6×16 tile of C (=|+=) Σₚ a[p]·b[p] over `kc` steps, in twelve
+/// 8-float registers. `a` holds 6 values per step, `b` 16.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; `a` must hold `6·kc` floats, `b` `16·kc`, and C a 6×16
+/// tile with row stride `ldc`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn kernel_6x16(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, overwrite: bool) {
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    let (mut a, mut b) = (a, b);
+    for _ in 0..kc {
+        // SAFETY: the caller guarantees kc steps of packed data.
+        unsafe {
+            let b0 = _mm256_loadu_ps(b);
+            let b1 = _mm256_loadu_ps(b.add(8));
+            for (i, row) in acc.iter_mut().enumerate() {
+                let ai = _mm256_broadcast_ss(&*a.add(i));
+                row[0] = _mm256_fmadd_ps(ai, b0, row[0]);
+                row[1] = _mm256_fmadd_ps(ai, b1, row[1]);
+            }
+            a = a.add(MR);
+            b = b.add(NR);
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        // SAFETY: row i of the tile, 16 floats, is inside C.
+        unsafe {
+            let dst = c.add(i * ldc);
+            if overwrite {
+                _mm256_storeu_ps(dst, row[0]);
+                _mm256_storeu_ps(dst.add(8), row[1]);
+            } else {
+                _mm256_storeu_ps(dst, _mm256_add_ps(_mm256_loadu_ps(dst), row[0]));
+                _mm256_storeu_ps(dst.add(8), _mm256_add_ps(_mm256_loadu_ps(dst.add(8)), row[1]));
+            }
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn kernel_6x16(_: usize, _: *const f32, _: *const f32, _: *mut f32, _: usize, _: bool) {
+    unreachable!("the packed kernel runs only where `available()` is true")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(m: usize, k: usize, n: usize, a: &[f32], b: &[f32]) -> Vec<f64> {
+        let mut c = vec![0.0f64; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|p| a[i * k + p] as f64 * b[p * n + j] as f64).sum();
+            }
+        }
+        c
+    }
+
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len).map(|i| ((i * 7919 + seed * 104729) % 2003) as f32 / 1001.0 - 1.0).collect()
+    }
+
+    fn run(m: usize, k: usize, n: usize, transpose_b: bool, parallel: bool) -> (Vec<f32>, Vec<f64>) {
+        let (a, b) = (values(m * k, 1), values(k * n, 2));
+        let b_op = if transpose_b {
+            // the same B stored column-major
+            let mut t = vec![0.0; k * n];
+            (0..k).for_each(|p| (0..n).for_each(|j| t[j * k + p] = b[p * n + j]));
+            (t, 1, k as isize)
+        } else {
+            (b.clone(), n as isize, 1)
+        };
+        let mut c = vec![f32::NAN; m * n];
+        let a_op = Operand { ptr: a.as_ptr(), row_stride: k as isize, col_stride: 1 };
+        let b_op2 = Operand { ptr: b_op.0.as_ptr(), row_stride: b_op.1, col_stride: b_op.2 };
+        unsafe { sgemm(m, k, n, a_op, b_op2, c.as_mut_ptr(), n, parallel) };
+        (c, reference(m, k, n, &a, &b))
+    }
+
+    #[test]
+    fn matches_a_reference_on_awkward_shapes() {
+        if !available() {
+            return;
+        }
+        for &(m, k, n) in &[(1, 1, 1), (7, 3, 17), (13, 300, 33), (64, 784, 128), (150, 513, 40), (5, 0, 3)] {
+            for transpose_b in [false, true] {
+                let (c, expected) = run(m, k, n, transpose_b, true);
+                for (x, y) in c.iter().zip(&expected) {
+                    assert!((*x as f64 - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}x{k}x{n}: {x} vs {y}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bits_do_not_depend_on_the_split() {
+        if !available() {
+            return;
+        }
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+        for &(m, k, n) in &[(64, 784, 128), (300, 600, 70), (8, 2000, 500)] {
+            let (a, _) = one.install(|| run(m, k, n, false, true));
+            let (b, _) = four.install(|| run(m, k, n, false, true));
+            assert_eq!(
+                a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
+    }
+}
