@@ -19,6 +19,7 @@ pub use tapegrad_autograd as autograd;
 pub use tapegrad_datasets as datasets;
 pub use tapegrad_nn as nn;
 pub use tapegrad_optim as optim;
+pub mod plot;
 
 /// The names a training script needs, in one `use`.
 pub mod prelude {
