@@ -94,42 +94,41 @@ fn synth_mnist() -> (Tensor, Vec<usize>) {
     (Tensor::from_vec(x, &[N_TRAIN, N_IN]).unwrap(), labels)
 }
 
-/// W1: one epoch of an MLP 784 → 128 (ReLU) → 10, softmax cross-entropy, SGD lr 0.1.
+/// W1: one epoch of an MLP 784 → 128 (ReLU) → 10, softmax cross-entropy, SGD lr 0.1, written
+/// with the user-facing API (Linear, ReLU, cross_entropy, Sgd, backward): what users get.
 fn w1(batches: &[usize]) {
     let (x, labels) = synth_mnist();
     for &bs in batches {
+        // The peers' initial weights: uniform ±1/√fan_in, drawn in the order w1, b1, w2, b2,
+        // with w stored [in, out] (our Linear keeps [out, in]: transposed once here).
         let mut init = SplitMix(SEED ^ 0xABCDEF);
-        let (a1, a2) = (1.0 / (N_IN as f32).sqrt(), 1.0 / (N_HID as f32).sqrt());
-        let param = |shape: &[usize], a: f32, rng: &mut SplitMix| {
-            Tensor::from_vec(rng.vec(shape.iter().product(), -a, a), shape).unwrap().requires_grad()
+        let mut draw = |shape: &[usize], fan_in: usize| {
+            let a = 1.0 / (fan_in as f32).sqrt();
+            Tensor::from_vec(init.vec(shape.iter().product(), -a, a), shape).unwrap()
         };
-        let w1 = param(&[N_IN, N_HID], a1, &mut init);
-        let b1 = param(&[N_HID], a1, &mut init);
-        let w2 = param(&[N_HID, N_OUT], a2, &mut init);
-        let b2 = param(&[N_OUT], a2, &mut init);
-        let params = [&w1, &b1, &w2, &b2];
-        let forward = |xb: &Tensor| (xb.matmul(&w1) + &b1).relu().matmul(&w2) + &b2;
-        let loss_of = |xb: &Tensor, yb: &[usize]| {
-            let target = Indices::new(yb.to_vec(), &[yb.len(), 1]).unwrap();
-            -forward(xb).log_softmax(1).gather(1, &target).mean()
-        };
+        let (w1, b1) = (draw(&[N_IN, N_HID], N_IN).t().detach(), draw(&[N_HID], N_IN));
+        let (w2, b2) = (draw(&[N_HID, N_OUT], N_HID).t().detach(), draw(&[N_OUT], N_HID));
+        let model = Sequential::new()
+            .add(Linear::from_weights(Tensor::from_array(w1.value().contiguous()), Some(b1)))
+            .add(ReLU)
+            .add(Linear::from_weights(Tensor::from_array(w2.value().contiguous()), Some(b2)));
+        let mut sgd = Sgd::new(model.parameters(), SgdConfig { lr: LR as f64, ..Default::default() }).unwrap();
         let batches = N_TRAIN / bs;
-        let step = |i: usize| {
-            let loss = loss_of(&x.narrow(0, i * bs, bs), &labels[i * bs..(i + 1) * bs]);
+        let mut step = |i: usize| {
+            let targets = Indices::from(labels[i * bs..(i + 1) * bs].to_vec());
+            let loss = cross_entropy(&model.forward(&x.narrow(0, i * bs, bs)), &targets, Reduction::Mean);
+            sgd.zero_grad();
             loss.backward();
-            for p in params {
-                let g = p.grad().unwrap();
-                let g = g.value();
-                let g = g.as_slice().map(<[f32]>::to_vec).unwrap_or_else(|| g.to_vec());
-                p.update_data(|w| w.iter_mut().zip(&g).for_each(|(w, g)| *w -= LR * g));
-                p.zero_grad();
-            }
+            sgd.step();
         };
-        (0..30).for_each(step);
+        (0..30).for_each(&mut step);
         let start = Instant::now();
-        (0..batches).for_each(step);
+        (0..batches).for_each(&mut step);
         let seconds = start.elapsed().as_secs_f64();
-        let check = no_grad(|| loss_of(&x.narrow(0, 0, 1000), &labels[..1000]).item());
+        let check = no_grad(|| {
+            let targets = Indices::from(labels[..1000].to_vec());
+            cross_entropy(&model.forward(&x.narrow(0, 0, 1000)), &targets, Reduction::Mean).item()
+        });
         eprintln!("tapegrad w1 bs={bs} final loss(first 1000) = {check:.4}");
         report(&format!("w1_bs{bs}"), "sec_per_epoch", seconds);
         report(&format!("w1_bs{bs}"), "samples_per_s", (batches * bs) as f64 / seconds);

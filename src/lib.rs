@@ -6,7 +6,11 @@
 //! - [`autograd`]: tensors, the tape of ops, gradients, gradient checking;
 //! - [`nn`]: layers, activations, losses;
 //! - [`optim`]: optimizers, regularizers, schedules;
-//! - [`datasets`]: data sets and loaders.
+//! - [`datasets`]: data sets and loaders;
+//!
+//! and adds what sits on top of all of them: [`Fit`], a Keras-style training loop with a
+//! progress bar and a [`History`]; [`save_training`]/[`load_training`] to resume runs
+//! bit-identically; and [`plot`], pictures in PNG.
 //!
 //! ```
 //! use tapegrad::prelude::*;
@@ -19,7 +23,15 @@ pub use tapegrad_autograd as autograd;
 pub use tapegrad_datasets as datasets;
 pub use tapegrad_nn as nn;
 pub use tapegrad_optim as optim;
+
+mod fit;
+mod history;
 pub mod plot;
+mod resume;
+
+pub use fit::{Evaluation, Fit, Objective, evaluate, summary};
+pub use history::{EpochRecord, History};
+pub use resume::{ResumeError, load_training, save_training};
 
 /// The names a training script needs, in one `use`.
 pub mod prelude {
@@ -27,6 +39,14 @@ pub mod prelude {
     pub use rand::rngs::StdRng;
     pub use tapegrad_autograd::{
         Array, Function, GradcheckOptions, Indices, Tensor, detect_anomaly, grad, gradcheck, gradgradcheck, no_grad,
+    };
+    pub use tapegrad_datasets::{Batch, DataLoader, Dataset, Targets};
+    pub use tapegrad_nn::{
+        Activation, Dropout, Flatten, GELU, Identity, Init, LeakyReLU, Linear, LogSoftmax, Module, ReLU, Reduction,
+        Sequential, Sigmoid, Softmax, Tanh, accuracy, cross_entropy, mse_loss,
+    };
+    pub use tapegrad_optim::{
+        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
     };
 }
 

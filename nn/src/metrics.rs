@@ -102,6 +102,11 @@ impl ConfusionMatrix {
         self.counts[actual * self.classes + predicted]
     }
 
+    /// Every count, row-major: `counts()[actual * classes + predicted]`.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
     /// The number of classes.
     pub fn classes(&self) -> usize {
         self.classes

@@ -58,6 +58,55 @@ pub struct Checkpoint<T: Element> {
     pub metadata: BTreeMap<String, String>,
 }
 
+impl<T: Element> Checkpoint<T> {
+    /// Sets each named parameter to its tensor here, all or nothing, with the checks of
+    /// [`load_into`] (`path` names the file in errors). For files that hold more than one
+    /// model's or optimizer's tensors: split them by name first.
+    ///
+    /// # Errors
+    /// As [`load_into`]; on error no parameter has changed.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use tapegrad_autograd::{Array, Tensor};
+    /// use tapegrad_nn::checkpoint::Checkpoint;
+    ///
+    /// let checkpoint = Checkpoint {
+    ///     tensors: BTreeMap::from([("w".to_string(), Array::full(&[2], 3.0f32))]),
+    ///     metadata: BTreeMap::new(),
+    /// };
+    /// let w = Tensor::<f32>::zeros(&[2]).requires_grad();
+    /// checkpoint.restore("in memory".as_ref(), &[("w".to_string(), w.clone())]).unwrap();
+    /// assert_eq!(w.to_vec(), vec![3.0, 3.0]);
+    /// ```
+    pub fn restore(&self, path: &Path, params: &[(String, Tensor<T>)]) -> Result<(), CheckpointError> {
+        for (name, param) in params {
+            let tensor = name.clone();
+            match self.tensors.get(name) {
+                None => {
+                    return Err(CheckpointError::Missing { path: path.into(), tensor, expected: param.shape().into() });
+                }
+                Some(value) if value.shape() != param.shape() => {
+                    let (expected, found) = (param.shape().into(), value.shape().into());
+                    return Err(CheckpointError::ShapeMismatch { path: path.into(), tensor, expected, found });
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some((name, value)) = self.tensors.iter().find(|(name, _)| !params.iter().any(|(n, _)| n == *name)) {
+            return Err(CheckpointError::Unexpected {
+                path: path.into(),
+                tensor: name.clone(),
+                found: value.shape().into(),
+            });
+        }
+        for (name, param) in params {
+            param.assign(&self.tensors[name]);
+        }
+        Ok(())
+    }
+}
+
 /// Why a checkpoint could not be saved or loaded. Every variant names the file.
 ///
 /// ```
@@ -257,27 +306,7 @@ pub fn load_into<T: Element>(
         }
     }
     let checkpoint = load::<T>(path)?;
-    for (name, param) in params {
-        let tensor = name.clone();
-        match checkpoint.tensors.get(name) {
-            None => return Err(CheckpointError::Missing { path: path.into(), tensor, expected: param.shape().into() }),
-            Some(value) if value.shape() != param.shape() => {
-                let (expected, found) = (param.shape().into(), value.shape().into());
-                return Err(CheckpointError::ShapeMismatch { path: path.into(), tensor, expected, found });
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some((name, value)) = checkpoint.tensors.iter().find(|(name, _)| !names.contains(name.as_str())) {
-        return Err(CheckpointError::Unexpected {
-            path: path.into(),
-            tensor: name.clone(),
-            found: value.shape().into(),
-        });
-    }
-    for (name, param) in params {
-        param.assign(&checkpoint.tensors[name]);
-    }
+    checkpoint.restore(path, params)?;
     Ok(checkpoint.metadata)
 }
 
