@@ -6,7 +6,11 @@
 
 use std::fmt::{Debug, Display};
 
+use std::cell::RefCell;
+
 use num_traits::{Float, FromPrimitive};
+
+use crate::array::BufferCache;
 
 /// A float type tensors can hold: `f32` (the default) or `f64` (used by gradient checks).
 pub trait Element: Float + FromPrimitive + Debug + Display + Default + Send + Sync + std::iter::Sum + 'static {
@@ -32,6 +36,24 @@ pub trait Element: Float + FromPrimitive + Debug + Display + Default + Send + Sy
 
     /// The error function, erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.
     fn erf(self) -> Self;
+
+    /// Runs `f` on this thread's cache of freed buffers of this type (`None` if the cache
+    /// is unavailable: in use, or the thread is ending). An implementation detail of
+    /// array storage.
+    #[doc(hidden)]
+    fn with_buffer_cache<R>(f: impl FnOnce(&mut BufferCache<Self>) -> R) -> Option<R>;
+}
+
+thread_local! {
+    static CACHE_F32: RefCell<BufferCache<f32>> = RefCell::new(BufferCache::default());
+    static CACHE_F64: RefCell<BufferCache<f64>> = RefCell::new(BufferCache::default());
+}
+
+fn with_cache<T, R>(
+    key: &'static std::thread::LocalKey<RefCell<BufferCache<T>>>,
+    f: impl FnOnce(&mut BufferCache<T>) -> R,
+) -> Option<R> {
+    key.try_with(|cell| cell.try_borrow_mut().ok().map(|mut cache| f(&mut cache))).ok().flatten()
 }
 
 impl Element for f32 {
@@ -65,6 +87,10 @@ impl Element for f32 {
     fn erf(self) -> f32 {
         libm::erff(self)
     }
+
+    fn with_buffer_cache<R>(f: impl FnOnce(&mut BufferCache<f32>) -> R) -> Option<R> {
+        with_cache(&CACHE_F32, f)
+    }
 }
 
 impl Element for f64 {
@@ -89,6 +115,10 @@ impl Element for f64 {
 
     fn erf(self) -> f64 {
         libm::erf(self)
+    }
+
+    fn with_buffer_cache<R>(f: impl FnOnce(&mut BufferCache<f64>) -> R) -> Option<R> {
+        with_cache(&CACHE_F64, f)
     }
 }
 

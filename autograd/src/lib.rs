@@ -41,7 +41,7 @@ mod tensor;
 pub mod testing;
 
 pub use anomaly::detect_anomaly;
-pub use array::Array;
+pub use array::{Array, release_cached_memory};
 pub use custom::{Context, Function, Saved, apply};
 pub use element::{Element, lit};
 pub use error::Error;

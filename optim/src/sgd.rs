@@ -140,6 +140,11 @@ impl<T: Element> Optimizer<T> for Sgd<T> {
                 (false, _) => &mut [],
             };
             p.update_data(|w| {
+                if !use_momentum && weight_decay == T::zero() {
+                    // Plain gradient descent, the common case: a loop the compiler vectorizes.
+                    w.iter_mut().zip(g).for_each(|(w, &g)| *w = *w + -lr * g);
+                    return;
+                }
                 for i in 0..w.len() {
                     let mut d = g[i];
                     if weight_decay != T::zero() {

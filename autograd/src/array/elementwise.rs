@@ -16,7 +16,7 @@ impl<T: Element> Array<T> {
     pub fn map(&self, f: impl Fn(T) -> T + Sync + Send) -> Array<T> {
         let layout = Layout::new(self.shape(), [(self.strides(), self.offset)]);
         let [step] = layout.inner_strides();
-        Array::build(self.shape(), |out| {
+        Array::build_overwriting(self.shape(), |out| {
             layout.fill_rows(out, |row, [start]| {
                 let n = row.len();
                 if step == 1 {
@@ -44,7 +44,7 @@ impl<T: Element> Array<T> {
         let layout = Layout::new(self.shape(), [(self.strides(), self.offset), (other.strides(), other.offset)]);
         let [sa, sb] = layout.inner_strides();
         let (a, b) = (&self.data, &other.data);
-        Array::build(self.shape(), |out| {
+        Array::build_overwriting(self.shape(), |out| {
             layout.fill_rows(out, |row, [ia, ib]| {
                 let n = row.len();
                 match (sa, sb) {
@@ -89,7 +89,7 @@ impl<T: Element> Array<T> {
             [(self.strides(), self.offset), (b.strides(), b.offset), (c.strides(), c.offset)],
         );
         let [s0, s1, s2] = layout.inner_strides();
-        Array::build(self.shape(), |out| {
+        Array::build_overwriting(self.shape(), |out| {
             layout.fill_rows(out, |row, [i0, i1, i2]| {
                 for (j, o) in row.iter_mut().enumerate() {
                     *o = f(self.data[i0 + j * s0], b.data[i1 + j * s1], c.data[i2 + j * s2]);

@@ -27,7 +27,7 @@ impl<T: Element> Array<T> {
         let outer = numel(&shape[..axis]);
         let inner = numel(&shape[axis + 1..]);
         let row = shape[axis] * inner;
-        Array::build(&shape, |out| {
+        Array::build_overwriting(&shape, |out| {
             let mut column = 0;
             for part in parts {
                 let width = part.shape()[axis] * inner;
@@ -53,7 +53,7 @@ impl<T: Element> Array<T> {
         shape[axis] = index.len();
         let src = self.contiguous();
         let src = src.as_slice().expect("contiguous");
-        Array::build(&shape, |out| {
+        Array::build_overwriting(&shape, |out| {
             for o in 0..outer {
                 for (j, &i) in index.iter().enumerate() {
                     let from = (o * size + i) * inner;
@@ -102,7 +102,7 @@ impl<T: Element> Array<T> {
     pub fn gather(&self, axis: usize, index: &Indices) -> Array<T> {
         check_gather("gather", self.shape(), axis, index);
         let (data, offset, strides) = self.raw();
-        Array::build(index.shape(), |out| {
+        Array::build_overwriting(index.shape(), |out| {
             for_each_position(index.shape(), |flat, position| {
                 let at: usize = position
                     .iter()

@@ -44,8 +44,9 @@ impl<T: Element> Array<T> {
         out_shape.extend([m, n]);
         let (a_data, a_off, a_str) = a.raw();
         let (b_data, b_off, b_str) = b.raw();
-        Array::build(&out_shape, |out| {
-            if m == 0 || n == 0 {
+        Array::build_overwriting(&out_shape, |out| {
+            if m == 0 || n == 0 || k == 0 {
+                out.fill(T::zero());
                 return;
             }
             let c = SharedMut(out.as_mut_ptr());

@@ -12,6 +12,7 @@ mod index;
 mod matmul;
 mod parallel;
 mod reduce;
+mod storage;
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ use crate::shape::{Shape, Strides, contiguous_strides, numel, shape_panic};
 
 pub(crate) use matmul::blocked_gemm;
 pub use parallel::PARALLEL_THRESHOLD;
+use storage::Storage;
+pub use storage::{BufferCache, CACHE_BYTES, CACHE_MIN, release_cached_memory};
 
 /// An n-dimensional array of `T` over shared, immutable storage.
 ///
@@ -34,9 +37,8 @@ pub use parallel::PARALLEL_THRESHOLD;
 /// assert_eq!(t.shape(), &[3, 2]);
 /// assert_eq!(t.to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
 /// ```
-#[derive(Clone)]
-pub struct Array<T> {
-    data: Arc<[T]>,
+pub struct Array<T: Element> {
+    data: Arc<Storage<T>>,
     shape: Shape,
     strides: Strides,
     offset: usize,
@@ -51,13 +53,13 @@ impl<T: Element> Array<T> {
         if data.len() != numel(shape) {
             return Err(Error::LengthMismatch { len: data.len(), shape: shape.to_vec(), expected: numel(shape) });
         }
-        Ok(Self::from_storage(data.into(), shape))
+        Ok(Self::from_storage(Storage::from_vec(data), shape))
     }
 
     /// A contiguous array over a whole buffer whose length is the product of `shape`.
-    pub(crate) fn from_storage(data: Arc<[T]>, shape: &[usize]) -> Self {
+    fn from_storage(data: Storage<T>, shape: &[usize]) -> Self {
         debug_assert_eq!(data.len(), numel(shape));
-        Array { data, strides: contiguous_strides(shape), shape: shape.into(), offset: 0 }
+        Array { data: Arc::new(data), strides: contiguous_strides(shape), shape: shape.into(), offset: 0 }
     }
 
     /// A new contiguous array of `shape` whose elements `fill` writes (row-major, into a
@@ -69,17 +71,25 @@ impl<T: Element> Array<T> {
     /// assert_eq!(squares.to_vec(), vec![0.0, 1.0, 4.0, 9.0]);
     /// ```
     pub fn build(shape: &[usize], fill: impl FnOnce(&mut [T])) -> Self {
-        let mut buffer = zeroed_buffer::<T>(numel(shape));
-        fill(Arc::get_mut(&mut buffer).expect("a new buffer is unique"));
+        let mut buffer = Storage::zeros(numel(shape));
+        fill(&mut buffer);
+        Self::from_storage(buffer, shape)
+    }
+
+    /// Like [`Array::build`] for a `fill` that writes every element: the buffer may hold
+    /// old values instead of zeros (it may come from the cache of freed buffers).
+    pub(crate) fn build_overwriting(shape: &[usize], fill: impl FnOnce(&mut [T])) -> Self {
+        let mut buffer = Storage::for_overwrite(numel(shape));
+        fill(&mut buffer);
         Self::from_storage(buffer, shape)
     }
 
     /// An array of `shape` with every element `value`.
     pub fn full(shape: &[usize], value: T) -> Self {
         if value == T::zero() {
-            return Self::from_storage(zeroed_buffer(numel(shape)), shape);
+            return Self::from_storage(Storage::zeros(numel(shape)), shape);
         }
-        Self::build(shape, |out| out.fill(value))
+        Self::build_overwriting(shape, |out| out.fill(value))
     }
 
     /// A zero-dimensional array holding one value.
@@ -286,7 +296,7 @@ impl<T: Element> Array<T> {
     pub(crate) fn make_mut(&mut self) -> &mut [T] {
         let whole = self.offset == 0 && self.data.len() == self.numel() && self.is_contiguous();
         if !whole || Arc::get_mut(&mut self.data).is_none() {
-            *self = Array::build(&self.shape.clone(), |out| self.copy_into(out));
+            *self = Array::build_overwriting(&self.shape.clone(), |out| self.copy_into(out));
         }
         self.strides = contiguous_strides(&self.shape);
         Arc::get_mut(&mut self.data).expect("unique after copy")
@@ -298,11 +308,10 @@ impl<T: Element> Array<T> {
     }
 }
 
-/// A new buffer of `n` zeros, allocated once (large ones come zeroed from the OS).
-fn zeroed_buffer<T: Element>(n: usize) -> Arc<[T]> {
-    let buffer = Arc::<[T]>::new_zeroed_slice(n);
-    // SAFETY: `Element` is implemented only for f32 and f64, whose all-zero bit pattern is 0.0.
-    unsafe { buffer.assume_init() }
+impl<T: Element> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        Array { data: self.data.clone(), shape: self.shape.clone(), strides: self.strides.clone(), offset: self.offset }
+    }
 }
 
 impl<T: Element> fmt::Debug for Array<T> {

@@ -64,7 +64,7 @@ impl<T: Element> Array<T> {
             let inner = numel(&shape[end..]);
             shape.drain(start..end);
             let data = current.as_slice().expect("contiguous");
-            current = Array::build(&shape, |out| reduce_run(data, out, outer, reduced, inner, how));
+            current = Array::build_overwriting(&shape, |out| reduce_run(data, out, outer, reduced, inner, how));
         }
         current.reshape(&reduced_shape(self.shape(), axes, keepdim))
     }

@@ -8,9 +8,23 @@ use crate::element::Element;
 use crate::shape::{Shape, broadcast_shapes, shape_panic};
 use crate::tensor::Tensor;
 
-/// For C = A·B: dA = dC·Bᵀ and dB = Aᵀ·dC (per batch).
+/// For C = A·B: dA = dC·Bᵀ and dB = Aᵀ·dC (per batch). An operand stored transposed (such
+/// as `Linear`'s weight, used as `w.t()`) gets its gradient computed transposed too,
+/// (dB)ᵀ = dCᵀ·A, so it arrives in its own layout, contiguous: the same products in the
+/// same order, hence the same bits.
 pub(crate) fn backward<T: Element>(a: &Tensor<T>, b: &Tensor<T>, g: &Tensor<T>) -> Grads<T> {
-    smallvec![grad_if(a, || g.matmul(&b.t())), grad_if(b, || a.t().matmul(g))]
+    smallvec![
+        grad_if(a, || if column_major(a) { b.matmul(&g.t()).t() } else { g.matmul(&b.t()) }),
+        grad_if(b, || if column_major(b) { g.t().matmul(a).t() } else { a.t().matmul(g) }),
+    ]
+}
+
+/// Whether a matrix's columns, not its rows, are contiguous (a transposed view).
+fn column_major<T: Element>(t: &Tensor<T>) -> bool {
+    let value = t.value_ref();
+    let strides = value.strides();
+    let n = strides.len();
+    n >= 2 && strides[n - 2] == 1 && strides[n - 1] != 1 && value.shape()[n - 2] > 1
 }
 
 impl<T: Element> Tensor<T> {
