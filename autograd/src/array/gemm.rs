@@ -38,7 +38,7 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's buffer resized to `len`, or with a fresh one if the buffer
-/// is already in use (rayon may run another product on a thread that is waiting inside one).
+/// is already in use (a product inside a product's task, should rayon schedule one there).
 fn with_buffer<R>(
     buffer: &'static std::thread::LocalKey<RefCell<Vec<f32>>>,
     len: usize,
@@ -66,16 +66,6 @@ unsafe impl Send for Operand {}
 // SAFETY: as above.
 unsafe impl Sync for Operand {}
 
-impl Operand {
-    /// The element at row `i`, column `j`.
-    ///
-    /// # Safety
-    /// The element must lie inside the operand's buffer.
-    unsafe fn at(&self, i: usize, j: usize) -> f32 {
-        unsafe { *self.ptr.offset(i as isize * self.row_stride + j as isize * self.col_stride) }
-    }
-}
-
 /// Whether the AVX2 + FMA kernel can run on this CPU (checked once).
 pub(crate) fn available() -> bool {
     static DETECTED: OnceLock<bool> = OnceLock::new();
@@ -92,7 +82,9 @@ pub(crate) fn available() -> bool {
 }
 
 /// C = A·B for an `m×k` A and a `k×n` B; C is row-major with row stride `ldc` and fully
-/// overwritten. Runs on rayon when large and `parallel`.
+/// overwritten. Runs on rayon when large and `parallel`: C is cut into as many rectangles
+/// as there are threads, in the shape that balances them best, and each task packs its own
+/// blocks of A and B (no serial packing, no shared buffers).
 ///
 /// # Safety
 /// [`available`] must be true; every element of A, B and C addressed by the shapes and
@@ -116,68 +108,72 @@ pub(crate) unsafe fn sgemm(
         }
         return;
     }
-    let parallel = parallel && m * k * n >= PARALLEL_MACS && rayon::current_num_threads() > 1;
-    // Blocks of the shared dimension: as even as possible, at most KC, from k alone.
+    let threads = if parallel && m * k * n >= PARALLEL_MACS { rayon::current_num_threads() } else { 1 };
+    let (row_slivers, col_slivers) = (m.div_ceil(MR), n.div_ceil(NR));
+    let (row_parts, col_parts) = grid(threads, row_slivers, col_slivers);
+    let rows_per = row_slivers.div_ceil(row_parts) * MR;
+    let cols_per = col_slivers.div_ceil(col_parts) * NR;
+    let task = |t: usize| {
+        let (r, q) = (t / col_parts, t % col_parts);
+        let rows = (r * rows_per).min(m)..((r + 1) * rows_per).min(m);
+        let cols = (q * cols_per).min(n)..((q + 1) * cols_per).min(n);
+        // SAFETY: each task writes its own rectangle of C; the caller's promise covers A and B.
+        unsafe { block(rows, cols, k, a, b, c, ldc) };
+    };
+    if row_parts * col_parts > 1 {
+        (0..row_parts * col_parts).into_par_iter().for_each(task);
+    } else {
+        task(0);
+    }
+}
+
+/// Row and column parts (their product at most `threads`) that make the largest task
+/// smallest, for `rows` × `cols` slivers of C.
+fn grid(threads: usize, rows: usize, cols: usize) -> (usize, usize) {
+    let mut best = (1, 1, usize::MAX);
+    for row_parts in 1..=threads.min(rows).max(1) {
+        let col_parts = (threads / row_parts).clamp(1, cols.max(1));
+        let largest = rows.div_ceil(row_parts) * cols.div_ceil(col_parts);
+        if largest < best.2 {
+            best = (row_parts, col_parts, largest);
+        }
+    }
+    (best.0, best.1)
+}
+
+/// C[rows, cols] = A[rows, :]·B[:, cols] on this thread, BLIS's loops: panels of columns,
+/// blocks of the shared dimension (fixed by `k` alone), blocks of rows, micro-tiles.
+#[allow(clippy::too_many_arguments)]
+unsafe fn block(
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+    k: usize,
+    a: Operand,
+    b: Operand,
+    c: SharedMut<f32>,
+    ldc: usize,
+) {
     let k_blocks = k.div_ceil(KC);
     let kc_max = k.div_ceil(k_blocks);
-    for jc in (0..n).step_by(NC) {
-        let nc = NC.min(n - jc);
+    for jc in cols.clone().step_by(NC) {
+        let nc = NC.min(cols.end - jc);
         let slivers = nc.div_ceil(NR);
         for kb in 0..k_blocks {
-            let pc = kb * kc_max;
+            let (pc, first) = (kb * kc_max, kb == 0);
             let kc = kc_max.min(k - pc);
-            let first = kb == 0;
             with_buffer(&PACKED_B, slivers * NR * kc, |packed_b| {
-                // SAFETY: the block of B is inside B (caller's promise).
+                // SAFETY: this block of B is inside B (the caller's promise).
                 unsafe { pack_b(b, pc, kc, jc, nc, packed_b) };
-                let packed_b: &[f32] = packed_b;
-                let threads = if parallel { rayon::current_num_threads() } else { 1 };
-                if m >= 2 * threads * MR || threads == 1 {
-                    // Split the rows: each task packs its own block of A.
-                    let mc = MC.min((m.div_ceil(threads)).next_multiple_of(MR));
-                    let row_block = |ic: usize| {
-                        let rows = mc.min(m - ic);
-                        with_buffer(&PACKED_A, rows.div_ceil(MR) * MR * kc, |packed_a| {
-                            // SAFETY: rows ic..ic+rows and columns pc..pc+kc are inside A; the
-                            // task writes rows ic..ic+rows of C only.
-                            unsafe {
-                                pack_a(a, ic, rows, pc, kc, packed_a);
-                                macro_kernel(
-                                    rows,
-                                    kc,
-                                    nc,
-                                    packed_a,
-                                    packed_b,
-                                    c,
-                                    ic * ldc + jc,
-                                    ldc,
-                                    first,
-                                    0..slivers,
-                                );
-                            }
-                        });
-                    };
-                    if threads > 1 {
-                        (0..m).into_par_iter().step_by(mc).for_each(row_block);
-                    } else {
-                        (0..m).step_by(mc).for_each(row_block);
-                    }
-                } else {
-                    // Few rows: pack A once and split the columns.
-                    for ic in (0..m).step_by(MC) {
-                        let rows = MC.min(m - ic);
-                        let mut packed_a = vec![0.0; rows.div_ceil(MR) * MR * kc];
-                        // SAFETY: as above; tasks write disjoint column slivers of C.
-                        unsafe { pack_a(a, ic, rows, pc, kc, &mut packed_a) };
-                        let per_task = slivers.div_ceil(threads);
-                        (0..slivers).into_par_iter().step_by(per_task).for_each(|s| {
-                            let range = s..(s + per_task).min(slivers);
-                            // SAFETY: see above.
-                            unsafe {
-                                macro_kernel(rows, kc, nc, &packed_a, packed_b, c, ic * ldc + jc, ldc, first, range)
-                            };
-                        });
-                    }
+                for ic in rows.clone().step_by(MC) {
+                    let mc = MC.min(rows.end - ic);
+                    with_buffer(&PACKED_A, mc.div_ceil(MR) * MR * kc, |packed_a| {
+                        // SAFETY: rows ic..ic+mc and columns pc..pc+kc are inside A; the tiles
+                        // written lie in this task's rectangle of C.
+                        unsafe {
+                            pack_a(a, ic, mc, pc, kc, packed_a);
+                            macro_kernel(mc, kc, nc, packed_a, packed_b, c, ic * ldc + jc, ldc, first, 0..slivers);
+                        }
+                    });
                 }
             });
         }
@@ -188,13 +184,25 @@ pub(crate) unsafe fn sgemm(
 /// sliver, for each p, its `MR` values (zeros past the last row).
 unsafe fn pack_a(a: Operand, i0: usize, rows: usize, p0: usize, kc: usize, out: &mut [f32]) {
     for (s, sliver) in out.chunks_exact_mut(MR * kc).enumerate() {
-        let r0 = s * MR;
-        let live = MR.min(rows - r0);
-        for p in 0..kc {
-            let column = &mut sliver[p * MR..(p + 1) * MR];
-            for (i, v) in column.iter_mut().enumerate() {
-                // SAFETY: rows below `rows` are inside A (caller's promise).
-                *v = if i < live { unsafe { a.at(i0 + r0 + i, p0 + p) } } else { 0.0 };
+        let r0 = i0 + s * MR;
+        let live = MR.min(i0 + rows - r0);
+        if live < MR {
+            sliver.fill(0.0);
+        }
+        for i in 0..live {
+            // SAFETY: row r0+i, columns p0..p0+kc, is inside A.
+            let row = unsafe { a.ptr.offset((r0 + i) as isize * a.row_stride + p0 as isize * a.col_stride) };
+            if a.col_stride == 1 {
+                // SAFETY: kc contiguous elements of the row.
+                let row = unsafe { std::slice::from_raw_parts(row, kc) };
+                for (p, &v) in row.iter().enumerate() {
+                    sliver[p * MR + i] = v;
+                }
+            } else {
+                for p in 0..kc {
+                    // SAFETY: as above, at stride col_stride.
+                    sliver[p * MR + i] = unsafe { *row.offset(p as isize * a.col_stride) };
+                }
             }
         }
     }
@@ -204,20 +212,28 @@ unsafe fn pack_a(a: Operand, i0: usize, rows: usize, p0: usize, kc: usize, out: 
 /// sliver, for each p, its `NR` values (zeros past the last column).
 unsafe fn pack_b(b: Operand, p0: usize, kc: usize, j0: usize, nc: usize, out: &mut [f32]) {
     for (t, sliver) in out.chunks_exact_mut(NR * kc).enumerate() {
-        let c0 = t * NR;
-        let live = NR.min(nc - c0);
-        for p in 0..kc {
-            let row = &mut sliver[p * NR..(p + 1) * NR];
-            if b.col_stride == 1 && live == NR {
-                // SAFETY: NR contiguous elements of row p0+p of B.
+        let c0 = j0 + t * NR;
+        let live = NR.min(j0 + nc - c0);
+        if b.col_stride == 1 {
+            for p in 0..kc {
+                // SAFETY: `live` contiguous elements of row p0+p of B.
                 let src = unsafe {
-                    std::slice::from_raw_parts(b.ptr.offset((p0 + p) as isize * b.row_stride + (j0 + c0) as isize), NR)
+                    std::slice::from_raw_parts(b.ptr.offset((p0 + p) as isize * b.row_stride + c0 as isize), live)
                 };
-                row.copy_from_slice(src);
-            } else {
-                for (j, v) in row.iter_mut().enumerate() {
-                    // SAFETY: columns below `nc` are inside B.
-                    *v = if j < live { unsafe { b.at(p0 + p, j0 + c0 + j) } } else { 0.0 };
+                let row = &mut sliver[p * NR..(p + 1) * NR];
+                row[..live].copy_from_slice(src);
+                row[live..].fill(0.0);
+            }
+        } else {
+            if live < NR {
+                sliver.fill(0.0);
+            }
+            for j in 0..live {
+                // SAFETY: column c0+j, rows p0..p0+kc, is inside B.
+                let column = unsafe { b.ptr.offset(p0 as isize * b.row_stride + (c0 + j) as isize * b.col_stride) };
+                for p in 0..kc {
+                    // SAFETY: as above, at stride row_stride.
+                    sliver[p * NR + j] = unsafe { *column.offset(p as isize * b.row_stride) };
                 }
             }
         }

@@ -148,6 +148,6 @@ mod tests {
         let s = Storage::<f64>::zeros(10);
         assert_eq!(s.len(), 10);
         drop(s);
-        assert!(f64::with_buffer_cache(|c| c.buffers.get(&10).is_none()).unwrap());
+        assert!(f64::with_buffer_cache(|c| !c.buffers.contains_key(&10)).unwrap());
     }
 }
