@@ -154,6 +154,14 @@ impl<T: Element> Optimizer<T> for RmsProp<T> {
             s.step += 1;
             let (v, buf, g_avg) = (&mut s.square_avg, &mut s.momentum_buffer, &mut s.grad_avg);
             p.update_data(|w| {
+                if weight_decay == T::zero() && !centered && !use_momentum {
+                    // PyTorch's defaults: a branch-free loop the compiler vectorizes.
+                    for ((w, &d), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                        *v = *v * alpha + one_minus_alpha * d * d;
+                        *w = *w + neg_lr * d / (v.sqrt() + eps);
+                    }
+                    return;
+                }
                 for i in 0..w.len() {
                     let mut d = g[i];
                     if weight_decay != T::zero() {

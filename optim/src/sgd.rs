@@ -145,6 +145,14 @@ impl<T: Element> Optimizer<T> for Sgd<T> {
                     w.iter_mut().zip(g).for_each(|(w, &g)| *w = *w + -lr * g);
                     return;
                 }
+                if use_momentum && !first && !nesterov && weight_decay == T::zero() {
+                    // Heavy-ball momentum after the first step: likewise branch-free.
+                    for ((w, &d), b) in w.iter_mut().zip(g).zip(buf.iter_mut()) {
+                        *b = *b * momentum + one_minus_dampening * d;
+                        *w = *w + -lr * *b;
+                    }
+                    return;
+                }
                 for i in 0..w.len() {
                     let mut d = g[i];
                     if weight_decay != T::zero() {
