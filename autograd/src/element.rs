@@ -13,7 +13,9 @@ use num_traits::{Float, FromPrimitive};
 use crate::array::BufferCache;
 
 /// A float type tensors can hold: `f32` (the default) or `f64` (used by gradient checks).
-pub trait Element: Float + FromPrimitive + Debug + Display + Default + Send + Sync + std::iter::Sum + 'static {
+pub trait Element:
+    Float + FromPrimitive + Debug + Display + Default + Send + Sync + std::iter::Sum + crate::kernels::Kernels + 'static
+{
     /// The type's name as users write it, for error messages: `"f32"`.
     const NAME: &'static str;
 

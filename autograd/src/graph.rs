@@ -125,7 +125,7 @@ impl<T: Element> Tensor<T> {
                 self.shape()
             ));
         }
-        walk(&[(self.clone(), grad.detach())], false, false, Sink::Parameters);
+        T::walk(&[(self.clone(), grad.detach())], false, false, Sink::Parameters);
     }
 
     /// Like [`Tensor::backward`], but keeps the graph, so another backward pass can go
@@ -147,7 +147,7 @@ impl<T: Element> Tensor<T> {
                 self.shape()
             ));
         }
-        walk(&[(self.clone(), Tensor::ones(self.shape()))], false, true, Sink::Parameters);
+        T::walk(&[(self.clone(), Tensor::ones(self.shape()))], false, true, Sink::Parameters);
     }
 }
 
@@ -212,12 +212,12 @@ pub fn grad_with<T: Element>(
     }
     let mut found: HashMap<u64, Tensor<T>> = HashMap::new();
     let wanted: Vec<u64> = inputs.iter().map(|t| t.id()).collect();
-    walk(&roots, create_graph, true, Sink::Inputs { wanted: &wanted, found: &mut found });
+    T::walk(&roots, create_graph, true, Sink::Inputs { wanted: &wanted, found: &mut found });
     inputs.iter().map(|t| found.remove(&t.id()).unwrap_or_else(|| Tensor::zeros(t.shape()))).collect()
 }
 
 /// Where finished gradients go.
-enum Sink<'a, T: Element> {
+pub(crate) enum Sink<'a, T: Element> {
     /// Accumulated into each parameter's stored gradient (`backward`).
     Parameters,
     /// Returned for the tensors with these ids (`grad`).
@@ -226,7 +226,12 @@ enum Sink<'a, T: Element> {
 
 /// The backward walk from `roots` (each an output and its gradient). Unless `retain`, each
 /// node gives up its inputs once its rule has run, which frees the graph as it goes.
-fn walk<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], create_graph: bool, retain: bool, mut sink: Sink<'_, T>) {
+pub(crate) fn walk<T: Element>(
+    roots: &[(Tensor<T>, Tensor<T>)],
+    create_graph: bool,
+    retain: bool,
+    mut sink: Sink<'_, T>,
+) {
     let mut pending: Pending<T> = HashMap::new();
     let mut heap: BinaryHeap<u64> = BinaryHeap::new();
     for (root, grad) in roots {

@@ -33,6 +33,7 @@ mod error;
 pub mod gradcheck;
 mod graph;
 mod indices;
+mod kernels;
 mod operators;
 mod ops;
 pub mod shape;

@@ -150,7 +150,7 @@ impl<T: Element> Array<T> {
 
     /// This array if contiguous, else a contiguous copy.
     pub fn contiguous(&self) -> Array<T> {
-        if self.is_contiguous() { self.clone() } else { self.map(|x| x) }
+        if self.is_contiguous() { self.clone() } else { T::copy(self) }
     }
 
     /// The element at a multi-index.

@@ -37,7 +37,7 @@ impl Binary {
     }
 
     /// z = f(a, b), elementwise over same-shaped arrays.
-    fn forward<T: Element>(&self, a: &Array<T>, b: &Array<T>) -> Array<T> {
+    pub(crate) fn forward<T: Element>(&self, a: &Array<T>, b: &Array<T>) -> Array<T> {
         match self {
             Binary::Add => a.zip_map(b, |x, y| x + y),
             Binary::Sub => a.zip_map(b, |x, y| x - y),
@@ -83,6 +83,43 @@ impl Binary {
     }
 }
 
+/// The comparisons, which give 0/1 masks and no gradient.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Comparison {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Comparison {
+    fn name(self) -> &'static str {
+        match self {
+            Comparison::Eq => "eq",
+            Comparison::Ne => "ne",
+            Comparison::Lt => "lt",
+            Comparison::Le => "le",
+            Comparison::Gt => "gt",
+            Comparison::Ge => "ge",
+        }
+    }
+
+    /// 1 where `a op b`, else 0.
+    pub(crate) fn forward<T: Element>(self, a: &Array<T>, b: &Array<T>) -> Array<T> {
+        let mask = |test: fn(T, T) -> bool| a.zip_map(b, move |x, y| if test(x, y) { T::one() } else { T::zero() });
+        match self {
+            Comparison::Eq => mask(|x, y| x == y),
+            Comparison::Ne => mask(|x, y| x != y),
+            Comparison::Lt => mask(|x, y| x < y),
+            Comparison::Le => mask(|x, y| x <= y),
+            Comparison::Gt => mask(|x, y| x > y),
+            Comparison::Ge => mask(|x, y| x >= y),
+        }
+    }
+}
+
 /// `where_cond`'s primitive: picks from `on_true` where the constant mask is non-zero.
 pub(crate) struct Select<T: Element> {
     mask: Tensor<T>,
@@ -113,7 +150,7 @@ impl<T: Element> Tensor<T> {
     #[track_caller]
     fn binary(&self, other: &Tensor<T>, op: Binary) -> Tensor<T> {
         let (a, b) = self.broadcast_pair(other, op.name());
-        let value = op.forward(&a.value_ref(), &b.value_ref());
+        let value = T::binary(op, &a.value_ref(), &b.value_ref());
         Tensor::from_op(value, Op::Binary(op), &[&a, &b])
     }
 
@@ -181,40 +218,38 @@ impl<T: Element> Tensor<T> {
         let (a, b) = on_true.broadcast_pair(on_false, "where_cond");
         let (a, mask) = a.broadcast_pair(&self.detach(), "where_cond");
         let (b, _) = b.broadcast_pair(&mask, "where_cond");
-        let value =
-            mask.value_ref().zip3_map(&a.value_ref(), &b.value_ref(), |m, x, y| if m != T::zero() { x } else { y });
+        let value = T::select(&mask.value_ref(), &a.value_ref(), &b.value_ref());
         Tensor::from_op(value, Op::Select(Select { mask }), &[&a, &b])
     }
 
     #[track_caller]
-    fn compare(&self, other: &Tensor<T>, op: &str, test: impl Fn(T, T) -> bool + Sync + Send) -> Tensor<T> {
-        let (a, b) = self.broadcast_pair(other, op);
-        let value = a.value_ref().zip_map(&b.value_ref(), |x, y| if test(x, y) { T::one() } else { T::zero() });
-        Tensor::from_array(value)
+    fn compare(&self, other: &Tensor<T>, op: Comparison) -> Tensor<T> {
+        let (a, b) = self.broadcast_pair(other, op.name());
+        Tensor::from_array(T::compare(op, &a.value_ref(), &b.value_ref()))
     }
 
     /// A mask (1 where true, 0 where false) of a == b, broadcasting. Not differentiable.
     #[track_caller]
     pub fn eq(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.compare(other, "eq", |x, y| x == y)
+        self.compare(other, Comparison::Eq)
     }
 
     /// A mask of a != b.
     #[track_caller]
     pub fn ne(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.compare(other, "ne", |x, y| x != y)
+        self.compare(other, Comparison::Ne)
     }
 
     /// A mask of a < b.
     #[track_caller]
     pub fn lt(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.compare(other, "lt", |x, y| x < y)
+        self.compare(other, Comparison::Lt)
     }
 
     /// A mask of a ≤ b.
     #[track_caller]
     pub fn le(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.compare(other, "le", |x, y| x <= y)
+        self.compare(other, Comparison::Le)
     }
 
     /// A mask of a > b.
@@ -226,12 +261,12 @@ impl<T: Element> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn gt(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.compare(other, "gt", |x, y| x > y)
+        self.compare(other, Comparison::Gt)
     }
 
     /// A mask of a ≥ b.
     #[track_caller]
     pub fn ge(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.compare(other, "ge", |x, y| x >= y)
+        self.compare(other, Comparison::Ge)
     }
 }

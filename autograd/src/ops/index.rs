@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::Op;
+use crate::array::Array;
 use crate::element::Element;
 use crate::indices::Indices;
 use crate::shape::{Dim, Shape, normalize_axis, shape_panic};
@@ -31,16 +32,19 @@ impl Indexing {
         }
     }
 
-    #[track_caller]
-    fn forward<T: Element>(&self, x: &Tensor<T>) -> Tensor<T> {
-        let v = x.value_ref();
-        let value = match self {
+    /// The op on an array.
+    pub(crate) fn forward_array<T: Element>(&self, v: &Array<T>) -> Array<T> {
+        match self {
             Indexing::Select { axis, index } => v.index_select(*axis, index),
             Indexing::Add { axis, index, size } => v.index_add(*axis, index, *size),
             Indexing::Gather { axis, index } => v.gather(*axis, index),
             Indexing::Scatter { axis, index, shape } => v.scatter_add(shape, *axis, index),
-        };
-        drop(v);
+        }
+    }
+
+    #[track_caller]
+    fn forward<T: Element>(&self, x: &Tensor<T>) -> Tensor<T> {
+        let value = T::indexing(self, &x.value_ref());
         Tensor::from_op(value, Op::Indexing(self.clone()), &[x])
     }
 

@@ -74,7 +74,7 @@ impl<T: Element> Tensor<T> {
                     t.expand(&shape)
                 };
                 let (a, b) = (with(a), with(b));
-                let value = a.value_ref().matmul(&b.value_ref());
+                let value = T::matmul(&a.value_ref(), &b.value_ref());
                 Tensor::from_op(value, Op::Matmul, &[&a, &b])
             }
         }

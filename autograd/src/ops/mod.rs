@@ -16,10 +16,10 @@ mod unary;
 
 use smallvec::{SmallVec, smallvec};
 
-pub(crate) use binary::{Binary, Select};
+pub(crate) use binary::{Binary, Comparison, Select};
 pub(crate) use index::Indexing;
 pub(crate) use movement::Movement;
-pub(crate) use reduce::Reduce;
+pub(crate) use reduce::{How, Reduce};
 pub(crate) use unary::Unary;
 
 use crate::custom::Custom;

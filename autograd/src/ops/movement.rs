@@ -236,7 +236,7 @@ impl<T: Element> Tensor<T> {
         let Some(first) = tensors.first() else { shape_panic("concat: no tensors to join") };
         let axis = normalize_axis("concat", axis.index(), first.shape());
         let values: Vec<Array<T>> = tensors.iter().map(|t| t.value()).collect();
-        Tensor::from_op(Array::concat(&values, axis), Op::Movement(Movement::Concat { axis }), tensors)
+        Tensor::from_op(T::concat(&values, axis), Op::Movement(Movement::Concat { axis }), tensors)
     }
 
     /// The tensors, all of one shape, stacked along a new axis.

@@ -4,6 +4,7 @@
 use smallvec::SmallVec;
 
 use super::Op;
+use crate::array::Array;
 use crate::element::{Element, lit};
 use crate::indices::Indices;
 use crate::shape::{Dims, normalize_axes, normalize_axis, reduced_shape, shape_panic};
@@ -23,6 +24,15 @@ pub(crate) struct Reduce {
 }
 
 impl How {
+    /// The reduction of `x` over sorted, distinct `axes`.
+    pub(crate) fn forward<T: Element>(self, x: &Array<T>, axes: &[usize], keepdim: bool) -> Array<T> {
+        match self {
+            How::Sum => x.sum_axes(axes, keepdim),
+            How::Max => x.max_axes(axes, keepdim),
+            How::Min => x.min_axes(axes, keepdim),
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             How::Sum => "sum",
@@ -64,14 +74,7 @@ impl<T: Element> Tensor<T> {
         if how != How::Sum && op.axes.iter().any(|&a| self.shape()[a] == 0) {
             shape_panic(format!("{}: cannot reduce an empty axis of shape {:?}", op.name(), self.shape()));
         }
-        let value = {
-            let x = self.value_ref();
-            match how {
-                How::Sum => x.sum_axes(&op.axes, keepdim),
-                How::Max => x.max_axes(&op.axes, keepdim),
-                How::Min => x.min_axes(&op.axes, keepdim),
-            }
-        };
+        let value = T::reduce(how, &self.value_ref(), &op.axes, keepdim);
         Tensor::from_op(value, Op::Reduce(op), &[self])
     }
 
@@ -225,8 +228,7 @@ impl<T: Element> Tensor<T> {
         if self.shape()[axis] == 0 {
             shape_panic(format!("{op}: cannot reduce an empty axis of shape {:?}", self.shape()));
         }
-        let x = self.value_ref();
-        let found = if largest { x.argmax_axis(axis) } else { x.argmin_axis(axis) };
+        let found = T::arg_reduce(&self.value_ref(), axis, largest);
         Indices::new(found, &reduced_shape(self.shape(), &[axis], keepdim)).expect("sizes match")
     }
 }

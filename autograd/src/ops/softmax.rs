@@ -2,6 +2,7 @@
 //! the (constant) maximum, so logits of ±1000 give exact probabilities instead of NaN.
 
 use crate::element::Element;
+use crate::ops::How;
 use crate::shape::{Dim, Dims, normalize_axes, reduced_shape};
 use crate::tensor::Tensor;
 
@@ -10,7 +11,7 @@ impl<T: Element> Tensor<T> {
     /// subtracting it changes no result mathematically and keeps every `exp` ≤ 1.
     fn stable_shift(&self, axes: &impl Dims) -> Tensor<T> {
         let axes = normalize_axes("softmax", axes, self.shape());
-        let max = self.value_ref().max_axes(&axes, true);
+        let max = T::reduce(How::Max, &self.value_ref(), &axes, true);
         Tensor::from_array(max.map(|m| if m.is_finite() { m } else { T::zero() }))
     }
 

@@ -152,7 +152,7 @@ fn sigmoid<T: Element>(v: T) -> T {
 impl<T: Element> Tensor<T> {
     #[track_caller]
     pub(crate) fn unary(&self, op: Unary<T>) -> Tensor<T> {
-        let value = op.forward(&self.value_ref());
+        let value = T::unary(&op, &self.value_ref());
         Tensor::from_op(value, Op::Unary(op), &[self])
     }
 

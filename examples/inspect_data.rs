@@ -2,18 +2,18 @@
 //! files placed by hand are complete.
 //!
 //! ```sh
-//! cargo run --release -p tapegrad-datasets --example inspect -- mnist path/to/mnist
+//! cargo run --release --example inspect_data -- mnist path/to/mnist
 //! ```
 //! Sets: `mnist`, `fashion-mnist`, `cifar-10`, `california-housing`.
 
 use std::process::ExitCode;
 
-use tapegrad_datasets::{CaliforniaHousing, Cifar10, DataError, FashionMnist, ImageSet, Mnist, Splits};
+use tapegrad::datasets::{CaliforniaHousing, Cifar10, DataError, FashionMnist, ImageSet, Mnist, Splits};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [set, dir] = args.as_slice() else {
-        eprintln!("usage: inspect <mnist|fashion-mnist|cifar-10|california-housing> <folder>");
+        eprintln!("usage: inspect_data <mnist|fashion-mnist|cifar-10|california-housing> <folder>");
         return ExitCode::FAILURE;
     };
     match inspect(set, dir) {

@@ -5,9 +5,9 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use tapegrad::autograd::shape::broadcast_shapes;
-use tapegrad::autograd::testing::{Domain, Layout, broadcast_pair, nonempty_shape, shape, tensor, tensor_with_layout};
-use tapegrad::prelude::*;
+use tapegrad_autograd::shape::broadcast_shapes;
+use tapegrad_autograd::testing::{Domain, Layout, broadcast_pair, nonempty_shape, shape, tensor, tensor_with_layout};
+use tapegrad_autograd::*;
 
 type Inputs = Vec<Tensor<f64>>;
 
@@ -418,11 +418,11 @@ impl Function<f64> for Softsign {
     fn name(&self) -> &str {
         "softsign"
     }
-    fn forward(&self, ctx: &mut tapegrad::autograd::Context<f64>, inputs: &[Tensor<f64>]) -> Tensor<f64> {
+    fn forward(&self, ctx: &mut tapegrad_autograd::Context<f64>, inputs: &[Tensor<f64>]) -> Tensor<f64> {
         ctx.save(&inputs[0]);
         &inputs[0] / &(inputs[0].abs() + 1.0)
     }
-    fn backward(&self, saved: &tapegrad::autograd::Saved<f64>, grad: &Tensor<f64>) -> Vec<Option<Tensor<f64>>> {
+    fn backward(&self, saved: &tapegrad_autograd::Saved<f64>, grad: &Tensor<f64>) -> Vec<Option<Tensor<f64>>> {
         // d/dx x/(1 + |x|) = 1/(1 + |x|)²
         let x = saved.get(0);
         vec![Some(grad / &(x.abs() + 1.0).square())]

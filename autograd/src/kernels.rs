@@ -1,0 +1,166 @@
+//! The heavy generic code, compiled once per element type, here.
+//!
+//! Rust compiles a generic function anew in every crate that uses it, optimisations and
+//! all: without this file, each example and each user program recompiled the whole tape,
+//! every op's forward and backward, and all the kernels (about 9 s per example in release
+//! mode). So the generic entry points that pull in most code are reached through this
+//! trait, whose two impls are ordinary functions compiled in this crate; a program using
+//! `Tensor<f32>` only calls them.
+//!
+//! Each method is a one-line forward to the generic code it names; `#[inline(never)]` keeps
+//! other crates from copying it back in.
+
+#![allow(private_interfaces)]
+
+use crate::array::Array;
+use crate::element::Element;
+use crate::graph::{Sink, walk};
+use crate::ops::{Binary, Comparison, How, Indexing, Unary};
+use crate::tensor::Tensor;
+
+/// The compiled-once entry points (implemented for f32 and f64 only).
+pub trait Kernels: Sized {
+    /// [`Unary::forward`].
+    fn unary(op: &Unary<Self>, x: &Array<Self>) -> Array<Self>
+    where
+        Self: Element;
+    /// [`Binary::forward`].
+    fn binary(op: Binary, a: &Array<Self>, b: &Array<Self>) -> Array<Self>
+    where
+        Self: Element;
+    /// A 0/1 mask of `a op b`.
+    fn compare(op: Comparison, a: &Array<Self>, b: &Array<Self>) -> Array<Self>
+    where
+        Self: Element;
+    /// `mask ? a : b`, elementwise.
+    fn select(mask: &Array<Self>, a: &Array<Self>, b: &Array<Self>) -> Array<Self>
+    where
+        Self: Element;
+    /// Sum, max or min over sorted, distinct axes.
+    fn reduce(how: How, x: &Array<Self>, axes: &[usize], keepdim: bool) -> Array<Self>
+    where
+        Self: Element;
+    /// The index of the largest (or smallest) element along an axis.
+    fn arg_reduce(x: &Array<Self>, axis: usize, largest: bool) -> Vec<usize>
+    where
+        Self: Element;
+    /// [`Array::matmul`].
+    fn matmul(a: &Array<Self>, b: &Array<Self>) -> Array<Self>
+    where
+        Self: Element;
+    /// [`Array::concat`].
+    fn concat(parts: &[Array<Self>], axis: usize) -> Array<Self>
+    where
+        Self: Element;
+    /// The indexing ops' forward.
+    fn indexing(op: &Indexing, x: &Array<Self>) -> Array<Self>
+    where
+        Self: Element;
+    /// A contiguous copy.
+    fn copy(x: &Array<Self>) -> Array<Self>
+    where
+        Self: Element;
+    /// The backward walk.
+    fn walk(roots: &[(Tensor<Self>, Tensor<Self>)], create_graph: bool, retain: bool, sink: Sink<'_, Self>)
+    where
+        Self: Element;
+}
+
+impl Kernels for f32 {
+    #[inline(never)]
+    fn unary(op: &Unary<f32>, x: &Array<f32>) -> Array<f32> {
+        op.forward(x)
+    }
+    #[inline(never)]
+    fn binary(op: Binary, a: &Array<f32>, b: &Array<f32>) -> Array<f32> {
+        op.forward(a, b)
+    }
+    #[inline(never)]
+    fn compare(op: Comparison, a: &Array<f32>, b: &Array<f32>) -> Array<f32> {
+        op.forward(a, b)
+    }
+    #[inline(never)]
+    fn select(mask: &Array<f32>, a: &Array<f32>, b: &Array<f32>) -> Array<f32> {
+        select(mask, a, b)
+    }
+    #[inline(never)]
+    fn reduce(how: How, x: &Array<f32>, axes: &[usize], keepdim: bool) -> Array<f32> {
+        how.forward(x, axes, keepdim)
+    }
+    #[inline(never)]
+    fn arg_reduce(x: &Array<f32>, axis: usize, largest: bool) -> Vec<usize> {
+        if largest { x.argmax_axis(axis) } else { x.argmin_axis(axis) }
+    }
+    #[inline(never)]
+    fn matmul(a: &Array<f32>, b: &Array<f32>) -> Array<f32> {
+        a.matmul(b)
+    }
+    #[inline(never)]
+    fn concat(parts: &[Array<f32>], axis: usize) -> Array<f32> {
+        Array::concat(parts, axis)
+    }
+    #[inline(never)]
+    fn indexing(op: &Indexing, x: &Array<f32>) -> Array<f32> {
+        op.forward_array(x)
+    }
+    #[inline(never)]
+    fn copy(x: &Array<f32>) -> Array<f32> {
+        x.map(|v| v)
+    }
+    #[inline(never)]
+    fn walk(roots: &[(Tensor<f32>, Tensor<f32>)], create_graph: bool, retain: bool, sink: Sink<'_, f32>) {
+        walk(roots, create_graph, retain, sink)
+    }
+}
+
+impl Kernels for f64 {
+    #[inline(never)]
+    fn unary(op: &Unary<f64>, x: &Array<f64>) -> Array<f64> {
+        op.forward(x)
+    }
+    #[inline(never)]
+    fn binary(op: Binary, a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
+        op.forward(a, b)
+    }
+    #[inline(never)]
+    fn compare(op: Comparison, a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
+        op.forward(a, b)
+    }
+    #[inline(never)]
+    fn select(mask: &Array<f64>, a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
+        select(mask, a, b)
+    }
+    #[inline(never)]
+    fn reduce(how: How, x: &Array<f64>, axes: &[usize], keepdim: bool) -> Array<f64> {
+        how.forward(x, axes, keepdim)
+    }
+    #[inline(never)]
+    fn arg_reduce(x: &Array<f64>, axis: usize, largest: bool) -> Vec<usize> {
+        if largest { x.argmax_axis(axis) } else { x.argmin_axis(axis) }
+    }
+    #[inline(never)]
+    fn matmul(a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
+        a.matmul(b)
+    }
+    #[inline(never)]
+    fn concat(parts: &[Array<f64>], axis: usize) -> Array<f64> {
+        Array::concat(parts, axis)
+    }
+    #[inline(never)]
+    fn indexing(op: &Indexing, x: &Array<f64>) -> Array<f64> {
+        op.forward_array(x)
+    }
+    #[inline(never)]
+    fn copy(x: &Array<f64>) -> Array<f64> {
+        x.map(|v| v)
+    }
+    #[inline(never)]
+    fn walk(roots: &[(Tensor<f64>, Tensor<f64>)], create_graph: bool, retain: bool, sink: Sink<'_, f64>) {
+        walk(roots, create_graph, retain, sink)
+    }
+}
+
+/// Where the mask is non-zero, `a`, else `b`.
+fn select<T: Element>(mask: &Array<T>, a: &Array<T>, b: &Array<T>) -> Array<T> {
+    mask.zip3_map(a, b, |m, x, y| if m != T::zero() { x } else { y })
+}
