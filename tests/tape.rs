@@ -233,3 +233,32 @@ fn retained_graphs_allow_several_passes() {
     b.backward();
     assert_eq!(x.grad().unwrap().item(), 2.0 * 6.0 + 5.0 * 6.0);
 }
+
+#[test]
+fn chains_of_elementwise_ops_off_the_tape_fuse_into_one_pass_with_the_same_bits() {
+    let mut rng = StdRng::seed_from_u64(8);
+    let big = Tensor::<f32>::randn(&[300, 200], &mut rng); // above the fusion threshold
+    let fused = (&big * 1.5 - 0.25).relu().tanh();
+    assert_eq!(fused.op_name(), "fused");
+    // The same ops one at a time, on pieces too small to fuse.
+    let pieces: Vec<f32> = big
+        .split(10, 0)
+        .iter()
+        .flat_map(|p| {
+            let y = (p * 1.5 - 0.25).relu().tanh();
+            assert_ne!(y.op_name(), "fused");
+            y.to_vec()
+        })
+        .collect();
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    assert_eq!(bits(fused.to_vec()), bits(pieces));
+    // A transposed source fuses too, and reading twice computes once.
+    let t = big.t();
+    let y = t.exp();
+    assert_eq!(y.to_vec(), y.to_vec());
+    assert_eq!(y.get(&[3, 7]), big.get(&[7, 3]).exp());
+    // On the tape nothing is deferred: gradients see the ops.
+    let w = big.detach().requires_grad();
+    let on_tape = (&w * 2.0).relu();
+    assert_eq!(on_tape.op_name(), "relu");
+}

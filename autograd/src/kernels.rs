@@ -20,8 +20,12 @@ use crate::tensor::Tensor;
 
 /// The compiled-once entry points (implemented for f32 and f64 only).
 pub trait Kernels: Sized {
-    /// [`Unary::forward`].
+    /// One unary op, elementwise.
     fn unary(op: &Unary<Self>, x: &Array<Self>) -> Array<Self>
+    where
+        Self: Element;
+    /// A chain of unary ops in one pass over `x`, block by block.
+    fn fused(x: &Array<Self>, chain: &[Unary<Self>]) -> Array<Self>
     where
         Self: Element;
     /// [`Binary::forward`].
@@ -60,6 +64,9 @@ pub trait Kernels: Sized {
     fn copy(x: &Array<Self>) -> Array<Self>
     where
         Self: Element;
+    /// `dst = src`, bypassing the caches where the CPU can (streaming stores), for outputs
+    /// too large to stay in cache anyway.
+    fn stream_copy(dst: &mut [Self], src: &[Self]);
     /// The backward walk.
     fn walk(roots: &[(Tensor<Self>, Tensor<Self>)], create_graph: bool, retain: bool, sink: Sink<'_, Self>)
     where
@@ -69,7 +76,11 @@ pub trait Kernels: Sized {
 impl Kernels for f32 {
     #[inline(never)]
     fn unary(op: &Unary<f32>, x: &Array<f32>) -> Array<f32> {
-        op.forward(x)
+        x.map_blocks(|block| op.apply(block))
+    }
+    #[inline(never)]
+    fn fused(x: &Array<f32>, chain: &[Unary<f32>]) -> Array<f32> {
+        x.map_blocks(|block| chain.iter().for_each(|op| op.apply(block)))
     }
     #[inline(never)]
     fn binary(op: Binary, a: &Array<f32>, b: &Array<f32>) -> Array<f32> {
@@ -107,6 +118,25 @@ impl Kernels for f32 {
     fn copy(x: &Array<f32>) -> Array<f32> {
         x.map(|v| v)
     }
+    fn stream_copy(dst: &mut [f32], src: &[f32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_loadu_ps, _mm_sfence, _mm_stream_ps};
+            let head = dst.as_ptr().align_offset(16).min(dst.len());
+            dst[..head].copy_from_slice(&src[..head]);
+            let body = (dst.len() - head) / 4 * 4;
+            for i in (head..head + body).step_by(4) {
+                // SAFETY: SSE is part of x86_64; dst + i is 16-byte aligned and 4 floats of
+                // both slices lie in bounds (i + 4 ≤ head + body ≤ len).
+                unsafe { _mm_stream_ps(dst.as_mut_ptr().add(i), _mm_loadu_ps(src.as_ptr().add(i))) };
+            }
+            dst[head + body..].copy_from_slice(&src[head + body..]);
+            // SAFETY: SSE is part of x86_64. Orders the streaming stores before later ones.
+            unsafe { _mm_sfence() };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        dst.copy_from_slice(src);
+    }
     #[inline(never)]
     fn walk(roots: &[(Tensor<f32>, Tensor<f32>)], create_graph: bool, retain: bool, sink: Sink<'_, f32>) {
         walk(roots, create_graph, retain, sink)
@@ -116,7 +146,11 @@ impl Kernels for f32 {
 impl Kernels for f64 {
     #[inline(never)]
     fn unary(op: &Unary<f64>, x: &Array<f64>) -> Array<f64> {
-        op.forward(x)
+        x.map_blocks(|block| op.apply(block))
+    }
+    #[inline(never)]
+    fn fused(x: &Array<f64>, chain: &[Unary<f64>]) -> Array<f64> {
+        x.map_blocks(|block| chain.iter().for_each(|op| op.apply(block)))
     }
     #[inline(never)]
     fn binary(op: Binary, a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
@@ -153,6 +187,25 @@ impl Kernels for f64 {
     #[inline(never)]
     fn copy(x: &Array<f64>) -> Array<f64> {
         x.map(|v| v)
+    }
+    fn stream_copy(dst: &mut [f64], src: &[f64]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_loadu_pd, _mm_sfence, _mm_stream_pd};
+            let head = dst.as_ptr().align_offset(16).min(dst.len());
+            dst[..head].copy_from_slice(&src[..head]);
+            let body = (dst.len() - head) / 2 * 2;
+            for i in (head..head + body).step_by(2) {
+                // SAFETY: SSE2 is part of x86_64; dst + i is 16-byte aligned and 2 doubles of
+                // both slices lie in bounds.
+                unsafe { _mm_stream_pd(dst.as_mut_ptr().add(i), _mm_loadu_pd(src.as_ptr().add(i))) };
+            }
+            dst[head + body..].copy_from_slice(&src[head + body..]);
+            // SAFETY: SSE is part of x86_64. Orders the streaming stores before later ones.
+            unsafe { _mm_sfence() };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        dst.copy_from_slice(src);
     }
     #[inline(never)]
     fn walk(roots: &[(Tensor<f64>, Tensor<f64>)], create_graph: bool, retain: bool, sink: Sink<'_, f64>) {

@@ -11,13 +11,13 @@ use std::fmt;
 use std::ops::Deref;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
 
 use smallvec::SmallVec;
 
 use crate::array::Array;
 use crate::element::Element;
-use crate::ops::Op;
+use crate::ops::{Op, Unary};
 use crate::shape::{Shape, shape_panic};
 
 /// An n-dimensional array of `T` (f32 unless said otherwise) that records the ops applied to
@@ -51,7 +51,20 @@ pub(crate) enum Data<T: Element> {
     Fixed(Array<T>),
     /// A parameter's value, changed only by optimizer steps.
     Parameter(Parameter<T>),
+    /// A chain of elementwise ops on a value, computed in one pass when first read.
+    Lazy(Lazy<T>),
 }
+
+/// A value not yet computed: `chain` applied to `source` (see `Tensor::unary`).
+pub(crate) struct Lazy<T: Element> {
+    source: Array<T>,
+    chain: SmallVec<[Unary<T>; 4]>,
+    value: OnceLock<Array<T>>,
+}
+
+/// Results computed off the tape with at least this many elements fuse chains of
+/// elementwise ops; smaller ones are computed at once (fusing would cost more than it saves).
+pub(crate) const FUSE_MIN: usize = crate::array::PARALLEL_THRESHOLD;
 
 pub(crate) struct Parameter<T: Element> {
     pub(crate) value: RwLock<Array<T>>,
@@ -134,6 +147,23 @@ impl<T: Element> Tensor<T> {
         LIVE.fetch_add(1, Ordering::Relaxed);
         let shape = value.shape().into();
         Tensor { inner: Arc::new(Inner { id, shape, data: Data::Fixed(value), node, tracks_grad }) }
+    }
+
+    /// A constant whose value is `chain` applied to `source`, computed when first read.
+    pub(crate) fn lazy(source: Array<T>, chain: SmallVec<[Unary<T>; 4]>) -> Self {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        let shape = source.shape().into();
+        let data = Data::Lazy(Lazy { source, chain, value: OnceLock::new() });
+        Tensor { inner: Arc::new(Inner { id, shape, data, node: None, tracks_grad: false }) }
+    }
+
+    /// The source and chain of a lazy value not yet computed (to extend the chain).
+    pub(crate) fn pending_chain(&self) -> Option<(Array<T>, SmallVec<[Unary<T>; 4]>)> {
+        match &self.inner.data {
+            Data::Lazy(lazy) if lazy.value.get().is_none() => Some((lazy.source.clone(), lazy.chain.clone())),
+            _ => None,
+        }
     }
 
     /// A tensor holding `value`, tracking no gradient (a constant, such as input data).
@@ -249,6 +279,7 @@ impl<T: Element> Tensor<T> {
         match &self.inner.data {
             Data::Fixed(a) => ValueRef::Fixed(a),
             Data::Parameter(p) => ValueRef::Locked(p.value.read().unwrap_or_else(|e| e.into_inner())),
+            Data::Lazy(lazy) => ValueRef::Fixed(lazy.value.get_or_init(|| T::fused(&lazy.source, &lazy.chain))),
         }
     }
 
@@ -286,6 +317,7 @@ impl<T: Element> Tensor<T> {
             (Some(node), _) => node.op.name(),
             (None, Data::Parameter(_)) => "parameter",
             (None, Data::Fixed(_)) => "leaf",
+            (None, Data::Lazy(_)) => "fused",
         }
     }
 
@@ -396,7 +428,7 @@ impl<T: Element> Tensor<T> {
     pub(crate) fn parameter(&self) -> Option<&Parameter<T>> {
         match &self.inner.data {
             Data::Parameter(p) => Some(p),
-            Data::Fixed(_) => None,
+            Data::Fixed(_) | Data::Lazy(_) => None,
         }
     }
 }

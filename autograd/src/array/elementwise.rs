@@ -5,6 +5,11 @@ use super::parallel::Layout;
 use crate::element::Element;
 use crate::shape::shape_panic;
 
+/// Elements per block of a fused elementwise pass: small enough to stay in L1.
+pub(crate) const BLOCK: usize = 2048;
+/// Outputs with at least this many elements are written with streaming stores.
+const STREAM_MIN: usize = 1 << 21;
+
 impl<T: Element> Array<T> {
     /// `f` applied to every element, into a new contiguous array.
     ///
@@ -26,6 +31,44 @@ impl<T: Element> Array<T> {
                 } else {
                     for (j, o) in row.iter_mut().enumerate() {
                         *o = f(self.data[start + j * step]);
+                    }
+                }
+            })
+        })
+    }
+
+    /// A copy of the elements into a new contiguous array, with `f` applied in place to
+    /// each block of at most [`BLOCK`] elements while it is in cache: elementwise functions
+    /// (and chains of them) in a single pass over memory.
+    pub(crate) fn map_blocks(&self, f: impl Fn(&mut [T]) + Sync + Send) -> Array<T> {
+        let layout = Layout::new(self.shape(), [(self.strides(), self.offset)]);
+        let [step] = layout.inner_strides();
+        let read = |block: &mut [T], first: usize| {
+            if step == 1 {
+                block.copy_from_slice(&self.data[first..first + block.len()]);
+            } else {
+                for (j, o) in block.iter_mut().enumerate() {
+                    *o = self.data[first + j * step];
+                }
+            }
+        };
+        // Outputs larger than the caches are written with streaming stores from a scratch
+        // block, which skips reading each output line before writing it (a third of the
+        // memory traffic of a one-pass map).
+        let stream = self.numel() >= STREAM_MIN;
+        Array::build_overwriting(self.shape(), |out| {
+            layout.fill_rows(out, |row, [start]| {
+                let mut scratch = [T::zero(); BLOCK];
+                for (k, block) in row.chunks_mut(BLOCK).enumerate() {
+                    let first = start + k * BLOCK * step;
+                    if stream {
+                        let scratch = &mut scratch[..block.len()];
+                        read(scratch, first);
+                        f(scratch);
+                        T::stream_copy(block, scratch);
+                    } else {
+                        read(block, first);
+                        f(block);
                     }
                 }
             })
@@ -125,6 +168,18 @@ mod tests {
         let doubled = a.map(|x| 2.0 * x);
         let expected: Vec<f64> = a.to_vec().iter().map(|x| 2.0 * x).collect();
         assert_eq!(doubled.to_vec(), expected);
+    }
+
+    #[test]
+    fn streamed_outputs_equal_cached_ones_at_any_alignment() {
+        let n = super::STREAM_MIN + 37;
+        let big = Array::from_vec((0..n + 3).map(|i| (i % 1000) as f64 * 0.5).collect(), &[n + 3]).unwrap();
+        for start in 0..3 {
+            let view = big.narrow(0, start, n); // source offsets of 0, 1, 2 elements
+            let streamed = view.map_blocks(|b| b.iter_mut().for_each(|v| *v = *v * 3.0 + 1.0));
+            let expected: Vec<f64> = view.to_vec().iter().map(|v| v * 3.0 + 1.0).collect();
+            assert_eq!(streamed.to_vec(), expected);
+        }
     }
 
     #[test]

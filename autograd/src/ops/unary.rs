@@ -5,9 +5,13 @@
 
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
+use smallvec::smallvec;
+
 use super::{Op, constant};
-use crate::array::Array;
+use crate::anomaly;
 use crate::element::{Element, lit};
+use crate::graph::is_grad_enabled;
+use crate::tensor::FUSE_MIN;
 use crate::tensor::Tensor;
 
 #[derive(Clone, Copy, Debug)]
@@ -60,30 +64,31 @@ impl<T: Element> Unary<T> {
         }
     }
 
-    /// y = f(x), elementwise.
-    pub(crate) fn forward(&self, x: &Array<T>) -> Array<T> {
+    /// y = f(x), elementwise, in place: the op's value function. Chains of these are fused
+    /// (see `Tensor::unary`).
+    pub(crate) fn apply(&self, x: &mut [T]) {
         let zero = T::zero();
         match *self {
-            Unary::Neg => x.map(|v| -v),
-            Unary::Recip => x.map(|v| v.recip()),
-            Unary::Exp => x.map(|v| v.exp()),
-            Unary::Ln => x.map(|v| v.ln()),
-            Unary::Sqrt => x.map(|v| v.sqrt()),
-            Unary::Abs => x.map(|v| v.abs()),
-            Unary::Sin => x.map(|v| v.sin()),
-            Unary::Cos => x.map(|v| v.cos()),
-            Unary::Erf => x.map(|v| v.erf()),
-            Unary::Relu => x.map(|v| if v < zero { zero } else { v }),
-            Unary::LeakyRelu(slope) => x.map(|v| if v < zero { v * slope } else { v }),
-            Unary::Sigmoid => x.map(sigmoid),
-            Unary::Tanh => x.map(|v| v.tanh()),
-            Unary::Softplus => x.map(|v| v.max(zero) + (-v.abs()).exp().ln_1p()),
-            Unary::Gelu => x.map(|v| lit::<T>(0.5) * v * (T::one() + (v * lit(FRAC_1_SQRT_2)).erf())),
-            Unary::AddScalar(c) => x.map(|v| v + c),
-            Unary::MulScalar(c) => x.map(|v| v * c),
-            Unary::DivScalar(c) => x.map(|v| v / c),
-            Unary::Powf(p) => x.map(|v| v.powf(p)),
-            Unary::Clamp(low, high) => x.map(|v| {
+            Unary::Neg => each(x, |v| -v),
+            Unary::Recip => each(x, |v| v.recip()),
+            Unary::Exp => each(x, |v| v.exp()),
+            Unary::Ln => each(x, |v| v.ln()),
+            Unary::Sqrt => each(x, |v| v.sqrt()),
+            Unary::Abs => each(x, |v| v.abs()),
+            Unary::Sin => each(x, |v| v.sin()),
+            Unary::Cos => each(x, |v| v.cos()),
+            Unary::Erf => each(x, |v| v.erf()),
+            Unary::Relu => each(x, |v| if v < zero { zero } else { v }),
+            Unary::LeakyRelu(slope) => each(x, |v| if v < zero { v * slope } else { v }),
+            Unary::Sigmoid => each(x, sigmoid),
+            Unary::Tanh => each(x, |v| v.tanh()),
+            Unary::Softplus => each(x, |v| v.max(zero) + (-v.abs()).exp().ln_1p()),
+            Unary::Gelu => each(x, |v| lit::<T>(0.5) * v * (T::one() + (v * lit(FRAC_1_SQRT_2)).erf())),
+            Unary::AddScalar(c) => each(x, |v| v + c),
+            Unary::MulScalar(c) => each(x, |v| v * c),
+            Unary::DivScalar(c) => each(x, |v| v / c),
+            Unary::Powf(p) => each(x, |v| v.powf(p)),
+            Unary::Clamp(low, high) => each(x, |v| {
                 if v < low {
                     low
                 } else if v > high {
@@ -139,6 +144,14 @@ impl<T: Element> Unary<T> {
     }
 }
 
+/// `f` applied to every element in place (a loop the compiler vectorizes).
+#[inline(always)]
+fn each<T: Element>(x: &mut [T], f: impl Fn(T) -> T) {
+    for v in x {
+        *v = f(*v);
+    }
+}
+
 /// The logistic function, computed without overflow for large |v|.
 fn sigmoid<T: Element>(v: T) -> T {
     if v >= T::zero() {
@@ -150,8 +163,22 @@ fn sigmoid<T: Element>(v: T) -> T {
 }
 
 impl<T: Element> Tensor<T> {
+    /// Applies `op`. On a large tensor whose result is not recorded (no gradient tracked),
+    /// the result is lazy: it keeps the source and the chain of ops, which further unary ops
+    /// extend, and is computed in one pass when first read. A chain like
+    /// `(x * a + b).relu()` then reads x once and writes the result once.
     #[track_caller]
     pub(crate) fn unary(&self, op: Unary<T>) -> Tensor<T> {
+        let recorded = is_grad_enabled() && self.tracks_grad();
+        if !recorded && !anomaly::is_enabled() && self.numel() >= FUSE_MIN {
+            return match self.pending_chain() {
+                Some((source, mut chain)) => {
+                    chain.push(op);
+                    Tensor::lazy(source, chain)
+                }
+                None => Tensor::lazy(self.value(), smallvec![op]),
+            };
+        }
         let value = T::unary(&op, &self.value_ref());
         Tensor::from_op(value, Op::Unary(op), &[self])
     }
