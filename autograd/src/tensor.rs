@@ -55,10 +55,13 @@ pub(crate) enum Data<T: Element> {
     Lazy(Lazy<T>),
 }
 
+/// Elementwise ops to apply in order.
+pub(crate) type Chain<T> = SmallVec<[Unary<T>; 4]>;
+
 /// A value not yet computed: `chain` applied to `source` (see `Tensor::unary`).
 pub(crate) struct Lazy<T: Element> {
     source: Array<T>,
-    chain: SmallVec<[Unary<T>; 4]>,
+    chain: Chain<T>,
     value: OnceLock<Array<T>>,
 }
 
@@ -150,7 +153,7 @@ impl<T: Element> Tensor<T> {
     }
 
     /// A constant whose value is `chain` applied to `source`, computed when first read.
-    pub(crate) fn lazy(source: Array<T>, chain: SmallVec<[Unary<T>; 4]>) -> Self {
+    pub(crate) fn lazy(source: Array<T>, chain: Chain<T>) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         LIVE.fetch_add(1, Ordering::Relaxed);
         let shape = source.shape().into();
@@ -159,7 +162,7 @@ impl<T: Element> Tensor<T> {
     }
 
     /// The source and chain of a lazy value not yet computed (to extend the chain).
-    pub(crate) fn pending_chain(&self) -> Option<(Array<T>, SmallVec<[Unary<T>; 4]>)> {
+    pub(crate) fn pending_chain(&self) -> Option<(Array<T>, Chain<T>)> {
         match &self.inner.data {
             Data::Lazy(lazy) if lazy.value.get().is_none() => Some((lazy.source.clone(), lazy.chain.clone())),
             _ => None,
