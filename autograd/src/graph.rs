@@ -232,7 +232,7 @@ pub(crate) fn walk<T: Element>(
     retain: bool,
     mut sink: Sink<'_, T>,
 ) {
-    let mut pending: Pending<T> = HashMap::new();
+    let mut pending: Pending<T> = HashMap::default();
     let mut heap: BinaryHeap<u64> = BinaryHeap::new();
     for (root, grad) in roots {
         if root.tracks_grad() {
@@ -297,7 +297,36 @@ pub(crate) fn walk<T: Element>(
 }
 
 /// Tensors waiting for the walk, by id, with the sum of the gradients that reached them.
-type Pending<T> = HashMap<u64, (Tensor<T>, Tensor<T>)>;
+type Pending<T> = HashMap<u64, (Tensor<T>, Tensor<T>), IdHash>;
+
+/// Hashing for tensor ids, which are distinct integers: one multiplication (Fibonacci
+/// hashing) instead of the default SipHash, whose resistance to chosen keys the walk does
+/// not need.
+#[derive(Clone, Copy, Default)]
+struct IdHash;
+
+impl std::hash::BuildHasher for IdHash {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// Adds a gradient contribution for `tensor` (fan-out sums), queueing it the first time.
 fn add<T: Element>(

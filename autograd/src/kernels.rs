@@ -48,6 +48,10 @@ pub trait Kernels: Sized {
     fn arg_reduce(x: &Array<Self>, axis: usize, largest: bool) -> Vec<usize>
     where
         Self: Element;
+    /// log_softmax along an axis.
+    fn log_softmax(x: &Array<Self>, axis: usize) -> Array<Self>
+    where
+        Self: Element;
     /// [`Array::matmul`].
     fn matmul(a: &Array<Self>, b: &Array<Self>) -> Array<Self>
     where
@@ -101,6 +105,10 @@ impl Kernels for f32 {
     #[inline(never)]
     fn arg_reduce(x: &Array<f32>, axis: usize, largest: bool) -> Vec<usize> {
         if largest { x.argmax_axis(axis) } else { x.argmin_axis(axis) }
+    }
+    #[inline(never)]
+    fn log_softmax(x: &Array<f32>, axis: usize) -> Array<f32> {
+        crate::ops::log_softmax_forward(x, axis)
     }
     #[inline(never)]
     fn matmul(a: &Array<f32>, b: &Array<f32>) -> Array<f32> {
@@ -171,6 +179,10 @@ impl Kernels for f64 {
     #[inline(never)]
     fn arg_reduce(x: &Array<f64>, axis: usize, largest: bool) -> Vec<usize> {
         if largest { x.argmax_axis(axis) } else { x.argmin_axis(axis) }
+    }
+    #[inline(never)]
+    fn log_softmax(x: &Array<f64>, axis: usize) -> Array<f64> {
+        crate::ops::log_softmax_forward(x, axis)
     }
     #[inline(never)]
     fn matmul(a: &Array<f64>, b: &Array<f64>) -> Array<f64> {

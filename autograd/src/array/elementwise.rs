@@ -1,7 +1,7 @@
 //! Elementwise kernels: one, two or three same-shaped arrays in, a new contiguous array out.
 
 use super::Array;
-use super::parallel::Layout;
+use super::parallel::{Layout, PARALLEL_THRESHOLD};
 use crate::element::Element;
 use crate::shape::shape_panic;
 
@@ -41,6 +41,15 @@ impl<T: Element> Array<T> {
     /// each block of at most [`BLOCK`] elements while it is in cache: elementwise functions
     /// (and chains of them) in a single pass over memory.
     pub(crate) fn map_blocks(&self, f: impl Fn(&mut [T]) + Sync + Send) -> Array<T> {
+        if let Some(source) = self.as_slice()
+            && source.len() <= BLOCK
+        {
+            // Small and contiguous (the usual case for tiny tensors): one block, no layout.
+            return Array::build_overwriting(self.shape(), |out| {
+                out.copy_from_slice(source);
+                f(out);
+            });
+        }
         let layout = Layout::new(self.shape(), [(self.strides(), self.offset)]);
         let [step] = layout.inner_strides();
         let read = |block: &mut [T], first: usize| {
@@ -58,17 +67,20 @@ impl<T: Element> Array<T> {
         let stream = self.numel() >= STREAM_MIN;
         Array::build_overwriting(self.shape(), |out| {
             layout.fill_rows(out, |row, [start]| {
-                let mut scratch = [T::zero(); BLOCK];
+                let mut scratch = if stream { Some([T::zero(); BLOCK]) } else { None };
                 for (k, block) in row.chunks_mut(BLOCK).enumerate() {
                     let first = start + k * BLOCK * step;
-                    if stream {
-                        let scratch = &mut scratch[..block.len()];
-                        read(scratch, first);
-                        f(scratch);
-                        T::stream_copy(block, scratch);
-                    } else {
-                        read(block, first);
-                        f(block);
+                    match &mut scratch {
+                        Some(scratch) => {
+                            let scratch = &mut scratch[..block.len()];
+                            read(scratch, first);
+                            f(scratch);
+                            T::stream_copy(block, scratch);
+                        }
+                        None => {
+                            read(block, first);
+                            f(block);
+                        }
                     }
                 }
             })
@@ -83,6 +95,16 @@ impl<T: Element> Array<T> {
     pub fn zip_map(&self, other: &Array<T>, f: impl Fn(T, T) -> T + Sync + Send) -> Array<T> {
         if self.shape() != other.shape() {
             shape_panic(format!("zip_map: shapes {:?} and {:?} differ", self.shape(), other.shape()));
+        }
+        if let (Some(a), Some(b)) = (self.as_slice(), other.as_slice())
+            && a.len() < PARALLEL_THRESHOLD
+        {
+            // Both contiguous and small: a plain loop, no layout.
+            return Array::build_overwriting(self.shape(), |out| {
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *o = f(x, y);
+                }
+            });
         }
         let layout = Layout::new(self.shape(), [(self.strides(), self.offset), (other.strides(), other.offset)]);
         let [sa, sb] = layout.inner_strides();

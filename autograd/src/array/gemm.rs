@@ -186,22 +186,32 @@ unsafe fn pack_a(a: Operand, i0: usize, rows: usize, p0: usize, kc: usize, out: 
     for (s, sliver) in out.chunks_exact_mut(MR * kc).enumerate() {
         let r0 = i0 + s * MR;
         let live = MR.min(i0 + rows - r0);
+        // SAFETY: rows r0..r0+live, columns p0..p0+kc, are inside A (the caller's promise).
+        let row = |i: usize| unsafe { a.ptr.offset((r0 + i) as isize * a.row_stride + p0 as isize * a.col_stride) };
         if live < MR {
             sliver.fill(0.0);
         }
-        for i in 0..live {
-            // SAFETY: row r0+i, columns p0..p0+kc, is inside A.
-            let row = unsafe { a.ptr.offset((r0 + i) as isize * a.row_stride + p0 as isize * a.col_stride) };
-            if a.col_stride == 1 {
-                // SAFETY: kc contiguous elements of the row.
-                let row = unsafe { std::slice::from_raw_parts(row, kc) };
-                for (p, &v) in row.iter().enumerate() {
-                    sliver[p * MR + i] = v;
+        if live == MR && a.col_stride == 1 {
+            // Rows contiguous: transpose 6 × 8 blocks in registers.
+            let rows: [*const f32; MR] = std::array::from_fn(row);
+            // SAFETY: each row has kc contiguous elements; the sliver holds MR × kc.
+            unsafe { transpose_rows(&rows, kc, sliver) };
+        } else if a.row_stride == 1 {
+            // Columns contiguous: each step's MR values are adjacent in A.
+            for p in 0..kc {
+                // SAFETY: `live` adjacent elements of column p0+p, rows r0..r0+live.
+                let column = unsafe { std::slice::from_raw_parts(row(0).offset(p as isize * a.col_stride), live) };
+                let step = &mut sliver[p * MR..(p + 1) * MR];
+                match <&[f32; MR]>::try_from(column) {
+                    Ok(full) => *<&mut [f32; MR]>::try_from(step).expect("MR wide") = *full, // no memcpy call
+                    Err(_) => step[..live].copy_from_slice(column),
                 }
-            } else {
+            }
+        } else {
+            for i in 0..live {
                 for p in 0..kc {
-                    // SAFETY: as above, at stride col_stride.
-                    sliver[p * MR + i] = unsafe { *row.offset(p as isize * a.col_stride) };
+                    // SAFETY: element (r0+i, p0+p) of A.
+                    sliver[p * MR + i] = unsafe { *row(i).offset(p as isize * a.col_stride) };
                 }
             }
         }
@@ -214,30 +224,121 @@ unsafe fn pack_b(b: Operand, p0: usize, kc: usize, j0: usize, nc: usize, out: &m
     for (t, sliver) in out.chunks_exact_mut(NR * kc).enumerate() {
         let c0 = j0 + t * NR;
         let live = NR.min(j0 + nc - c0);
+        // SAFETY: columns c0..c0+live, rows p0..p0+kc, are inside B (the caller's promise).
+        let column = |j: usize| unsafe { b.ptr.offset(p0 as isize * b.row_stride + (c0 + j) as isize * b.col_stride) };
         if b.col_stride == 1 {
             for p in 0..kc {
                 // SAFETY: `live` contiguous elements of row p0+p of B.
-                let src = unsafe {
-                    std::slice::from_raw_parts(b.ptr.offset((p0 + p) as isize * b.row_stride + c0 as isize), live)
-                };
+                let src = unsafe { std::slice::from_raw_parts(column(0).offset(p as isize * b.row_stride), live) };
                 let row = &mut sliver[p * NR..(p + 1) * NR];
-                row[..live].copy_from_slice(src);
-                row[live..].fill(0.0);
+                match <&[f32; NR]>::try_from(src) {
+                    Ok(full) => *<&mut [f32; NR]>::try_from(row).expect("NR wide") = *full, // no memcpy call
+                    Err(_) => {
+                        row[..live].copy_from_slice(src);
+                        row[live..].fill(0.0);
+                    }
+                }
             }
+        } else if live == NR && b.row_stride == 1 {
+            // Columns contiguous (a transposed B, like Linear's weight): two 8 × 8
+            // transposes in registers per 8 steps.
+            let columns: [*const f32; NR] = std::array::from_fn(column);
+            // SAFETY: each column has kc contiguous elements; the sliver holds NR × kc.
+            unsafe { transpose_rows(&columns, kc, sliver) };
         } else {
             if live < NR {
                 sliver.fill(0.0);
             }
             for j in 0..live {
-                // SAFETY: column c0+j, rows p0..p0+kc, is inside B.
-                let column = unsafe { b.ptr.offset(p0 as isize * b.row_stride + (c0 + j) as isize * b.col_stride) };
                 for p in 0..kc {
-                    // SAFETY: as above, at stride row_stride.
-                    sliver[p * NR + j] = unsafe { *column.offset(p as isize * b.row_stride) };
+                    // SAFETY: element (p0+p, c0+j) of B.
+                    sliver[p * NR + j] = unsafe { *column(j).offset(p as isize * b.row_stride) };
                 }
             }
         }
     }
+}
+
+/// `out[p·W + w] = lines[w][p]` for `W` lines of `kc` contiguous floats: the transpose that
+/// packing needs, eight steps at a time with 8 × 8 register transposes (lines in groups of
+/// eight, the last group padded).
+///
+/// # Safety
+/// Each line must have `kc` readable floats and `out` must hold `W · kc`; AVX2 must be
+/// available (packing runs only inside `sgemm`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_rows<const W: usize>(lines: &[*const f32; W], kc: usize, out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let full = kc / 8 * 8;
+    for group in (0..W).step_by(8) {
+        let width = 8.min(W - group);
+        for p in (0..full).step_by(8) {
+            // SAFETY: p + 8 ≤ kc elements of each line.
+            let r: [__m256; 8] = std::array::from_fn(|w| {
+                if w < width { unsafe { _mm256_loadu_ps(lines[group + w].add(p)) } } else { _mm256_setzero_ps() }
+            });
+            let t = transpose8(r);
+            for (q, row) in t.iter().enumerate() {
+                let at = (p + q) * W + group;
+                if at + 8 <= out.len() {
+                    // SAFETY: 8 floats from `at` lie in `out`. Lanes past `width` spill into
+                    // the next step's slots, which are written after this one (masked
+                    // stores would avoid that, but they are slow on some CPUs).
+                    unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(at), *row) };
+                } else {
+                    let mut lanes = [0.0f32; 8];
+                    // SAFETY: `lanes` holds 8 floats.
+                    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), *row) };
+                    out[at..at + width].copy_from_slice(&lanes[..width]);
+                }
+            }
+        }
+        for p in full..kc {
+            for w in 0..width {
+                // SAFETY: element p < kc of line group + w.
+                out[p * W + group + w] = unsafe { *lines[group + w].add(p) };
+            }
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn transpose_rows<const W: usize>(_: &[*const f32; W], _: usize, _: &mut [f32]) {
+    unreachable!("packing runs only where `available()` is true")
+}
+
+/// The transpose of eight rows of eight floats.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn transpose8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(s0, s4),
+        _mm256_permute2f128_ps::<0x20>(s1, s5),
+        _mm256_permute2f128_ps::<0x20>(s2, s6),
+        _mm256_permute2f128_ps::<0x20>(s3, s7),
+        _mm256_permute2f128_ps::<0x31>(s0, s4),
+        _mm256_permute2f128_ps::<0x31>(s1, s5),
+        _mm256_permute2f128_ps::<0x31>(s2, s6),
+        _mm256_permute2f128_ps::<0x31>(s3, s7),
+    ]
 }
 
 /// C[rows, slivers of columns] (=|+=) packed A · packed B, tile by tile.
@@ -389,6 +490,36 @@ mod tests {
                 let (c, expected) = run(m, k, n, transpose_b, true);
                 for (x, y) in c.iter().zip(&expected) {
                     assert!((*x as f64 - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}x{k}x{n}: {x} vs {y}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_operand_layout_packs_correctly() {
+        if !available() {
+            return;
+        }
+        let (m, k, n) = (13, 37, 35);
+        let (a, b) = (values(m * k, 3), values(k * n, 4));
+        let expected = reference(m, k, n, &a, &b);
+        let transposed = |x: &[f32], rows: usize, cols: usize| {
+            let mut t = vec![0.0; x.len()];
+            (0..rows).for_each(|i| (0..cols).for_each(|j| t[j * rows + i] = x[i * cols + j]));
+            t
+        };
+        let (at, bt) = (transposed(&a, m, k), transposed(&b, k, n));
+        for (a_data, a_rs, a_cs) in [(&a, k as isize, 1), (&at, 1, m as isize)] {
+            for (b_data, b_rs, b_cs) in [(&b, n as isize, 1), (&bt, 1, k as isize)] {
+                let mut c = vec![f32::NAN; m * n];
+                let ao = Operand { ptr: a_data.as_ptr(), row_stride: a_rs, col_stride: a_cs };
+                let bo = Operand { ptr: b_data.as_ptr(), row_stride: b_rs, col_stride: b_cs };
+                unsafe { sgemm(m, k, n, ao, bo, c.as_mut_ptr(), n, false) };
+                for (x, y) in c.iter().zip(&expected) {
+                    assert!(
+                        (*x as f64 - y).abs() < 1e-3 * (1.0 + y.abs()),
+                        "A strides ({a_rs}, {a_cs}), B ({b_rs}, {b_cs})"
+                    );
                 }
             }
         }

@@ -1,11 +1,13 @@
 //! Array storage, and a per-thread cache of large buffers.
 //!
-//! A training step makes and frees the same large arrays every time (activations,
-//! gradients). Fresh memory for them comes from the operating system zeroed, page by page,
-//! on first touch: those page faults cost more than the arithmetic (a fifth of an MLP epoch
-//! before this cache). So a freed buffer of at least [`CACHE_MIN`] elements goes to its
-//! thread's cache, and the next request for that exact size takes it back. The cache holds
-//! at most [`CACHE_BYTES`] per thread; [`release_cached_memory`] empties it.
+//! A training step makes and frees the same arrays every time (activations, gradients).
+//! Fresh memory for large ones comes from the operating system zeroed, page by page, on
+//! first touch: those page faults cost more than the arithmetic (a fifth of an MLP epoch
+//! before this cache); and fresh memory for smaller ones is zeroed by the allocator, though
+//! most kernels overwrite every element (a tenth of an MLP epoch's instructions). So a freed
+//! buffer of at least [`CACHE_MIN`] elements goes to its thread's cache, and the next
+//! request for that exact size takes it back, zeroed only if asked. The cache holds at most
+//! [`CACHE_BYTES`] per thread; [`release_cached_memory`] empties it.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -13,11 +15,11 @@ use std::ops::{Deref, DerefMut};
 use crate::element::Element;
 
 /// Buffers smaller than this many elements come from the allocator directly.
-pub const CACHE_MIN: usize = 1 << 14;
+pub const CACHE_MIN: usize = 1 << 8;
 /// The most a thread's cache keeps, in bytes.
 pub const CACHE_BYTES: usize = 256 << 20;
 /// The most buffers of one size a cache keeps.
-const PER_SIZE: usize = 8;
+const PER_SIZE: usize = 16;
 
 /// Freed buffers of one element type, by length.
 #[derive(Default)]

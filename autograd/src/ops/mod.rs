@@ -20,6 +20,7 @@ pub(crate) use binary::{Binary, Comparison, Select};
 pub(crate) use index::Indexing;
 pub(crate) use movement::Movement;
 pub(crate) use reduce::{How, Reduce};
+pub(crate) use softmax::log_softmax_forward;
 pub(crate) use unary::Unary;
 
 use crate::custom::Custom;
@@ -37,6 +38,7 @@ pub(crate) enum Op<T: Element> {
     Reduce(Reduce),
     Movement(Movement),
     Matmul,
+    LogSoftmax(usize),
     Indexing(Indexing),
     Custom(Custom<T>),
 }
@@ -51,6 +53,7 @@ impl<T: Element> Op<T> {
             Op::Reduce(op) => op.name(),
             Op::Movement(op) => op.name(),
             Op::Matmul => "matmul",
+            Op::LogSoftmax(_) => "log_softmax",
             Op::Indexing(op) => op.name(),
             Op::Custom(op) => op.name(),
         }
@@ -72,6 +75,7 @@ impl<T: Element> Op<T> {
             Op::Reduce(op) => smallvec![Some(op.backward(&inputs[0], output, grad))],
             Op::Movement(op) => op.backward(inputs, grad),
             Op::Matmul => matmul::backward(&inputs[0], &inputs[1], grad),
+            Op::LogSoftmax(axis) => smallvec![Some(softmax::log_softmax_backward(*axis, output, grad))],
             Op::Indexing(op) => smallvec![Some(op.backward(&inputs[0], grad))],
             Op::Custom(op) => op.backward(inputs, output, grad, retain),
         }
