@@ -4,6 +4,9 @@
 //!
 //! cargo run --release --example bench -- w1 [batch...] | w2 | w3 | w4
 //! RAYON_NUM_THREADS=1 cargo run --release --example bench -- w2
+//!
+//! For profiles with a fixed amount of work (callgrind counts instructions, not time), set
+//! BENCH_FIXED=1: every timed loop then runs exactly its minimum number of calls.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -48,6 +51,7 @@ fn report(workload: &str, metric: &str, value: f64) {
 /// Median seconds per call: `warm` untimed calls, then at least `reps` calls and `secs` seconds.
 fn bench(mut f: impl FnMut(), warm: usize, reps: usize, secs: f64) -> f64 {
     (0..warm).for_each(|_| f());
+    let secs = if std::env::var_os("BENCH_FIXED").is_some() { 0.0 } else { secs };
     let (start, mut times) = (Instant::now(), Vec::new());
     while times.len() < reps || start.elapsed().as_secs_f64() < secs {
         let t = Instant::now();

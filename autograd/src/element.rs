@@ -39,6 +39,10 @@ pub trait Element:
     /// The error function, erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.
     fn erf(self) -> Self;
 
+    /// tanh of every element, in place (f32: a vectorizable version within 2 ulp of libm's).
+    #[doc(hidden)]
+    fn tanh_in_place(values: &mut [Self]);
+
     /// Runs `f` on this thread's cache of freed buffers of this type (`None` if the cache
     /// is unavailable: in use, or the thread is ending). An implementation detail of
     /// array storage.
@@ -90,6 +94,10 @@ impl Element for f32 {
         libm::erff(self)
     }
 
+    fn tanh_in_place(values: &mut [f32]) {
+        crate::array::math::tanh_f32(values);
+    }
+
     fn with_buffer_cache<R>(f: impl FnOnce(&mut BufferCache<f32>) -> R) -> Option<R> {
         with_cache(&CACHE_F32, f)
     }
@@ -117,6 +125,10 @@ impl Element for f64 {
 
     fn erf(self) -> f64 {
         libm::erf(self)
+    }
+
+    fn tanh_in_place(values: &mut [f64]) {
+        values.iter_mut().for_each(|v| *v = v.tanh());
     }
 
     fn with_buffer_cache<R>(f: impl FnOnce(&mut BufferCache<f64>) -> R) -> Option<R> {

@@ -73,12 +73,13 @@ impl<T: Element> Tensor<T> {
         if !record {
             return Tensor::with_parts(value, None, false);
         }
-        let node = Node {
-            op,
-            inputs: std::sync::Mutex::new(inputs.iter().map(|&t| t.clone()).collect()),
-            versions: inputs.iter().map(|t| t.version()).collect(),
-            location: Location::caller(),
-        };
+        // Pushes rather than `collect`: SmallVec's generic extend costs more than the rest.
+        let (mut handles, mut versions) = (SmallVec::new(), SmallVec::new());
+        for &t in inputs {
+            handles.push(t.clone());
+            versions.push(t.version());
+        }
+        let node = Node { op, inputs: std::sync::Mutex::new(handles), versions, location: Location::caller() };
         Tensor::with_parts(value, Some(node), true)
     }
 

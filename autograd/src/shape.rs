@@ -31,10 +31,10 @@ pub fn numel(shape: &[usize]) -> usize {
 
 /// Row-major strides for a shape: the last axis is the fastest.
 pub fn contiguous_strides(shape: &[usize]) -> Strides {
-    let mut strides: Strides = SmallVec::from_elem(0, shape.len());
+    let mut strides = Strides::from_slice(shape);
     let mut step = 1;
-    for (axis, &size) in shape.iter().enumerate().rev() {
-        strides[axis] = step;
+    for stride in strides.iter_mut().rev() {
+        let size = std::mem::replace(stride, step);
         step *= size.max(1);
     }
     strides

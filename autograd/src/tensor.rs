@@ -40,7 +40,6 @@ pub(crate) struct Inner<T: Element> {
     /// Creation order: a node's inputs always have smaller ids, so walking ids downwards is
     /// a topological order of the graph.
     pub(crate) id: u64,
-    pub(crate) shape: Shape,
     pub(crate) data: Data<T>,
     pub(crate) node: Option<Node<T>>,
     pub(crate) tracks_grad: bool,
@@ -49,10 +48,11 @@ pub(crate) struct Inner<T: Element> {
 pub(crate) enum Data<T: Element> {
     /// A value fixed at creation.
     Fixed(Array<T>),
-    /// A parameter's value, changed only by optimizer steps.
-    Parameter(Parameter<T>),
+    /// A parameter's value, changed only by optimizer steps (boxed, as `Lazy`: most
+    /// tensors are `Fixed`, and every tensor is as large as the largest variant).
+    Parameter(Box<Parameter<T>>),
     /// A chain of elementwise ops on a value, computed in one pass when first read.
-    Lazy(Lazy<T>),
+    Lazy(Box<Lazy<T>>),
 }
 
 /// Elementwise ops to apply in order.
@@ -70,6 +70,8 @@ pub(crate) struct Lazy<T: Element> {
 pub(crate) const FUSE_MIN: usize = crate::array::PARALLEL_THRESHOLD;
 
 pub(crate) struct Parameter<T: Element> {
+    /// The value's shape, which updates keep: readable without the lock.
+    pub(crate) shape: Shape,
     pub(crate) value: RwLock<Array<T>>,
     /// Bumped by every change of value; nodes remember it to catch stale graphs.
     pub(crate) version: AtomicU64,
@@ -148,17 +150,15 @@ impl<T: Element> Tensor<T> {
     pub(crate) fn with_parts(value: Array<T>, node: Option<Node<T>>, tracks_grad: bool) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         LIVE.fetch_add(1, Ordering::Relaxed);
-        let shape = value.shape().into();
-        Tensor { inner: Arc::new(Inner { id, shape, data: Data::Fixed(value), node, tracks_grad }) }
+        Tensor { inner: Arc::new(Inner { id, data: Data::Fixed(value), node, tracks_grad }) }
     }
 
     /// A constant whose value is `chain` applied to `source`, computed when first read.
     pub(crate) fn lazy(source: Array<T>, chain: Chain<T>) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         LIVE.fetch_add(1, Ordering::Relaxed);
-        let shape = source.shape().into();
-        let data = Data::Lazy(Lazy { source, chain, value: OnceLock::new() });
-        Tensor { inner: Arc::new(Inner { id, shape, data, node: None, tracks_grad: false }) }
+        let data = Data::Lazy(Box::new(Lazy { source, chain, value: OnceLock::new() }));
+        Tensor { inner: Arc::new(Inner { id, data, node: None, tracks_grad: false }) }
     }
 
     /// The source and chain of a lazy value not yet computed (to extend the chain).
@@ -207,15 +207,14 @@ impl<T: Element> Tensor<T> {
         let value = self.value();
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         LIVE.fetch_add(1, Ordering::Relaxed);
-        let parameter = Parameter { value: RwLock::new(value), version: AtomicU64::new(0), grad: Mutex::new(None) };
+        let parameter = Parameter {
+            shape: Shape::from_slice(value.shape()),
+            value: RwLock::new(value),
+            version: AtomicU64::new(0),
+            grad: Mutex::new(None),
+        };
         Tensor {
-            inner: Arc::new(Inner {
-                id,
-                shape: self.inner.shape.clone(),
-                data: Data::Parameter(parameter),
-                node: None,
-                tracks_grad: true,
-            }),
+            inner: Arc::new(Inner { id, data: Data::Parameter(Box::new(parameter)), node: None, tracks_grad: true }),
         }
     }
 
@@ -251,17 +250,21 @@ impl<T: Element> Tensor<T> {
 
     /// The sizes of the axes.
     pub fn shape(&self) -> &[usize] {
-        &self.inner.shape
+        match &self.inner.data {
+            Data::Fixed(value) => value.shape(),
+            Data::Parameter(p) => &p.shape,
+            Data::Lazy(lazy) => lazy.source.shape(),
+        }
     }
 
     /// The number of axes.
     pub fn ndim(&self) -> usize {
-        self.inner.shape.len()
+        self.shape().len()
     }
 
     /// The number of elements.
     pub fn numel(&self) -> usize {
-        self.inner.shape.iter().product()
+        self.shape().iter().product()
     }
 
     /// The size of one axis (negative counts from the end).
@@ -430,7 +433,7 @@ impl<T: Element> Tensor<T> {
 
     pub(crate) fn parameter(&self) -> Option<&Parameter<T>> {
         match &self.inner.data {
-            Data::Parameter(p) => Some(p),
+            Data::Parameter(p) => Some(p.as_ref()),
             Data::Fixed(_) | Data::Lazy(_) => None,
         }
     }
@@ -442,12 +445,15 @@ impl<T: Element> Drop for Inner<T> {
     fn drop(&mut self) {
         LIVE.fetch_sub(1, Ordering::Relaxed);
         let Some(node) = self.node.as_mut() else { return };
-        let mut stack: Vec<Tensor<T>> = node.take_inputs().into_vec();
+        // Inline for the usual chain (no allocation while freeing a tensor).
+        let mut stack = node.take_inputs();
         while let Some(tensor) = stack.pop() {
             if let Some(mut inner) = Arc::into_inner(tensor.inner)
                 && let Some(node) = inner.node.as_mut()
             {
-                stack.extend(node.take_inputs());
+                for input in node.take_inputs() {
+                    stack.push(input);
+                }
             }
         }
     }

@@ -9,6 +9,7 @@
 mod elementwise;
 pub(crate) mod gemm;
 mod index;
+pub(crate) mod math;
 mod matmul;
 mod parallel;
 mod reduce;
@@ -24,7 +25,7 @@ use crate::shape::{Shape, Strides, contiguous_strides, numel, shape_panic};
 pub(crate) use matmul::blocked_gemm;
 pub use parallel::PARALLEL_THRESHOLD;
 use storage::Storage;
-pub use storage::{BufferCache, CACHE_BYTES, CACHE_MIN, release_cached_memory};
+pub use storage::{BufferCache, CACHE_BYTES, CACHE_MIN, INLINE, release_cached_memory};
 
 /// An n-dimensional array of `T` over shared, immutable storage.
 ///
@@ -59,7 +60,7 @@ impl<T: Element> Array<T> {
     /// A contiguous array over a whole buffer whose length is the product of `shape`.
     fn from_storage(data: Storage<T>, shape: &[usize]) -> Self {
         debug_assert_eq!(data.len(), numel(shape));
-        Array { data: Arc::new(data), strides: contiguous_strides(shape), shape: shape.into(), offset: 0 }
+        Array { data: Arc::new(data), strides: contiguous_strides(shape), shape: Shape::from_slice(shape), offset: 0 }
     }
 
     /// A new contiguous array of `shape` whose elements `fill` writes (row-major, into a

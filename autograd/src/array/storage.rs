@@ -7,10 +7,13 @@
 //! most kernels overwrite every element (a tenth of an MLP epoch's instructions). So a freed
 //! buffer of at least [`CACHE_MIN`] elements goes to its thread's cache, and the next
 //! request for that exact size takes it back, zeroed only if asked. The cache holds at most
-//! [`CACHE_BYTES`] per thread; [`release_cached_memory`] empties it.
+//! [`CACHE_BYTES`] per thread; [`release_cached_memory`] empties it. Arrays of at most
+//! [`INLINE`] elements hold them inline instead, beside the reference count.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
+
+use smallvec::SmallVec;
 
 use crate::element::Element;
 
@@ -50,16 +53,20 @@ impl<T: Element> BufferCache<T> {
     }
 }
 
-/// The elements of an array: a buffer that returns to its thread's cache when the last
-/// array using it is dropped.
+/// Arrays of at most this many elements keep them inline, in the same allocation as the
+/// reference count: a small tensor costs one allocation, not two.
+pub const INLINE: usize = 16;
+
+/// The elements of an array: inline when small, else a buffer that returns to its thread's
+/// cache when the last array using it is dropped.
 pub(crate) struct Storage<T: Element> {
-    data: Vec<T>,
+    data: SmallVec<[T; INLINE]>,
 }
 
 impl<T: Element> Storage<T> {
-    /// Storage owning `data` (no copy).
+    /// Storage owning `data` (no copy, unless small enough to go inline).
     pub(crate) fn from_vec(data: Vec<T>) -> Self {
-        Storage { data }
+        Storage { data: SmallVec::from_vec(data) }
     }
 
     /// `len` zeros.
@@ -67,10 +74,10 @@ impl<T: Element> Storage<T> {
         match Self::cached(len) {
             Some(mut data) => {
                 data.fill(T::zero());
-                Storage { data }
+                Storage { data: SmallVec::from_vec(data) }
             }
             // Large zeroed allocations come as untouched pages from the OS: no pass here.
-            None => Storage { data: vec![T::zero(); len] },
+            None => Self::fresh(len),
         }
     }
 
@@ -78,9 +85,17 @@ impl<T: Element> Storage<T> {
     /// every one of them.
     pub(crate) fn for_overwrite(len: usize) -> Self {
         match Self::cached(len) {
-            Some(data) => Storage { data },
-            None => Storage { data: vec![T::zero(); len] },
+            Some(data) => Storage { data: SmallVec::from_vec(data) },
+            None => Self::fresh(len),
         }
+    }
+
+    /// `len` zeros from the allocator (or inline).
+    fn fresh(len: usize) -> Self {
+        if len <= INLINE {
+            return Storage { data: SmallVec::from_elem(T::zero(), len) };
+        }
+        Storage { data: SmallVec::from_vec(vec![T::zero(); len]) }
     }
 
     fn cached(len: usize) -> Option<Vec<T>> {
@@ -94,7 +109,7 @@ impl<T: Element> Storage<T> {
 impl<T: Element> Drop for Storage<T> {
     fn drop(&mut self) {
         if self.data.len() >= CACHE_MIN {
-            let buffer = std::mem::take(&mut self.data);
+            let buffer = std::mem::take(&mut self.data).into_vec();
             T::with_buffer_cache(move |cache| cache.keep(buffer));
         }
     }

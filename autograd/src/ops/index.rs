@@ -45,7 +45,7 @@ impl Indexing {
     #[track_caller]
     fn forward<T: Element>(&self, x: &Tensor<T>) -> Tensor<T> {
         let value = T::indexing(self, &x.value_ref());
-        Tensor::from_op(value, Op::Indexing(self.clone()), &[x])
+        Tensor::from_op(value, Op::Indexing(Box::new(self.clone())), &[x])
     }
 
     /// Each op's adjoint applied to g: where elements were picked, their gradients go back.

@@ -39,7 +39,7 @@ pub(crate) enum Op<T: Element> {
     Movement(Movement),
     Matmul,
     LogSoftmax(usize),
-    Indexing(Indexing),
+    Indexing(Box<Indexing>),
     Custom(Custom<T>),
 }
 

@@ -9,6 +9,7 @@ use smallvec::smallvec;
 
 use super::{Op, constant};
 use crate::anomaly;
+use crate::array::Array;
 use crate::element::{Element, lit};
 use crate::graph::is_grad_enabled;
 use crate::tensor::FUSE_MIN;
@@ -81,7 +82,7 @@ impl<T: Element> Unary<T> {
             Unary::Relu => each(x, |v| if v < zero { zero } else { v }),
             Unary::LeakyRelu(slope) => each(x, |v| if v < zero { v * slope } else { v }),
             Unary::Sigmoid => each(x, sigmoid),
-            Unary::Tanh => each(x, |v| v.tanh()),
+            Unary::Tanh => T::tanh_in_place(x),
             Unary::Softplus => each(x, |v| v.max(zero) + (-v.abs()).exp().ln_1p()),
             Unary::Gelu => each(x, |v| lit::<T>(0.5) * v * (T::one() + (v * lit(FRAC_1_SQRT_2)).erf())),
             Unary::AddScalar(c) => each(x, |v| v + c),
@@ -102,6 +103,11 @@ impl<T: Element> Unary<T> {
 
     /// dL/dx = dL/dy · f′(x), given x, y = f(x) and g = dL/dy.
     pub(crate) fn backward(&self, x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
+        if !is_grad_enabled()
+            && let Some(dx) = self.backward_in_one_pass(&x.value_ref(), &y.value_ref(), &g.value_ref())
+        {
+            return Tensor::from_array(dx);
+        }
         let (zero, one) = (T::zero(), T::one());
         match *self {
             Unary::Neg => -g,                     // d(−x) = −1
@@ -141,6 +147,25 @@ impl<T: Element> Unary<T> {
             Unary::Powf(p) => g * x.powf(p - one) * p, // d xᵖ = p·xᵖ⁻¹
             Unary::Clamp(low, high) => g * constant(x, |v| if v >= low && v <= high { one } else { zero }),
         }
+    }
+}
+
+impl<T: Element> Unary<T> {
+    /// The rules above whose tensor-op form takes several passes, computed in one: used when
+    /// no graph of the gradient is recorded (a plain `backward()`), where each of those ops
+    /// would cost an allocation and a trip through memory. The arithmetic is the rule's own,
+    /// operation for operation, so the two agree to the bit (tested below); the tensor-op
+    /// form stays the definition, and the one second derivatives differentiate.
+    fn backward_in_one_pass(&self, x: &Array<T>, y: &Array<T>, g: &Array<T>) -> Option<Array<T>> {
+        let (zero, one) = (T::zero(), T::one());
+        Some(match *self {
+            Unary::Tanh => g.zip_map(y, move |g, y| g * (-(y * y) + one)),
+            Unary::Sigmoid => g.zip_map(y, |g, y| g * (y - y * y)),
+            Unary::Relu => g.zip_map(x, move |g, x| g * if x > zero { one } else { zero }),
+            Unary::LeakyRelu(s) => g.zip_map(x, move |g, x| g * if x > zero { one } else { s }),
+            Unary::Clamp(low, high) => g.zip_map(x, move |g, x| g * if x >= low && x <= high { one } else { zero }),
+            _ => return None,
+        })
     }
 }
 
@@ -325,5 +350,34 @@ impl<T: Element> Tensor<T> {
     #[track_caller]
     pub fn div_scalar(&self, c: T) -> Tensor<T> {
         self.unary(Unary::DivScalar(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tensor, grad_with};
+
+    /// The one-pass rules give the tensor-op rules' bits, on a non-contiguous gradient too.
+    #[test]
+    fn one_pass_backward_rules_agree_bitwise_with_the_tensor_op_rules() {
+        let values: Vec<f32> = (0..24).map(|i| (i as f32 - 11.5) * 0.37).chain([0.0, -0.5, 0.5, 1e-3]).collect();
+        let n = values.len();
+        let x = Tensor::from_vec(values, &[n]).unwrap().requires_grad();
+        let g = Tensor::<f32>::from_vec((0..2 * n).map(|i| (i as f32 * 0.61).sin()).collect(), &[n, 2]).unwrap();
+        let g = g.narrow(1, 1, 1).reshape(&[n]); // every second element: a strided view
+        let ops: [(&str, fn(&Tensor) -> Tensor); 5] = [
+            ("tanh", |x| x.tanh()),
+            ("sigmoid", |x| x.sigmoid()),
+            ("relu", |x| x.relu()),
+            ("leaky_relu", |x| x.leaky_relu(0.1)),
+            ("clamp", |x| x.clamp(-0.5, 0.5)),
+        ];
+        for (name, f) in ops {
+            let y = f(&x);
+            let fast = grad_with(&[&y], &[&g], &[&x], false).remove(0).to_vec();
+            let composed = grad_with(&[&y], &[&g], &[&x], true).remove(0).to_vec();
+            let bits = |v: &[f32]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fast), bits(&composed), "{name}");
+        }
     }
 }
