@@ -19,7 +19,7 @@ fn tanh(x: f32) -> f32 {
     let a = x.abs();
     // |x| < 0.625: tanh a = a + a³·P(a²), P fitted for least relative error (0.8 ulp).
     let z = a * a;
-    let p = (((-0.005_704_984_4 * z + 0.020_639_085) * z - 0.053_739_715) * z + 0.133_314_42) * z - 0.333_332_82;
+    let p = (((-0.005_704_984_4 * z + 0.020_639_085) * z - 0.053_739_715) * z + 0.133_314_42) * z - 0.333_332_8;
     let near_zero = a + a * z * p;
     // Beyond 10, tanh rounds to 1 in f32; clamping keeps e^{2a} finite (a NaN stays NaN).
     let clamped = if a > 10.0 { 10.0 } else { a };
