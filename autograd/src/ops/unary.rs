@@ -364,8 +364,9 @@ mod tests {
         let n = values.len();
         let x = Tensor::from_vec(values, &[n]).unwrap().requires_grad();
         let g = Tensor::<f32>::from_vec((0..2 * n).map(|i| (i as f32 * 0.61).sin()).collect(), &[n, 2]).unwrap();
-        let g = g.narrow(1, 1, 1).reshape(&[n]); // every second element: a strided view
-        let ops: [(&str, fn(&Tensor) -> Tensor); 5] = [
+        let g = g.narrow(1, 1, 1).reshape([n]); // every second element: a strided view
+        type Activation = fn(&Tensor) -> Tensor;
+        let ops: [(&str, Activation); 5] = [
             ("tanh", |x| x.tanh()),
             ("sigmoid", |x| x.sigmoid()),
             ("relu", |x| x.relu()),
