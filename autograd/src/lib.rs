@@ -41,6 +41,10 @@ mod tensor;
 #[cfg(feature = "proptest")]
 pub mod testing;
 
+// Lets `testing.rs` name this crate the way its users (and tapegrad's own tests) do.
+#[cfg(feature = "proptest")]
+extern crate self as tapegrad_autograd;
+
 pub use anomaly::detect_anomaly;
 pub use array::{Array, release_cached_memory};
 pub use custom::{Context, Function, Saved, apply};

@@ -3,11 +3,18 @@
 //! broadcasting) and layouts (contiguous, transposed, broadcast views). Each row is also
 //! checked to second order. Adding an op adds one row.
 
+/// The strategies users get with the `proptest` feature, compiled into this test rather
+/// than through a dev-dependency on ourselves with that feature, which would turn the
+/// feature (and proptest) on in every build of the workspace that includes examples.
+#[path = "../src/testing.rs"]
+#[allow(dead_code)]
+mod testing;
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use tapegrad_autograd::shape::broadcast_shapes;
-use tapegrad_autograd::testing::{Domain, Layout, broadcast_pair, nonempty_shape, shape, tensor, tensor_with_layout};
 use tapegrad_autograd::*;
+use testing::{Domain, Layout, broadcast_pair, nonempty_shape, shape, tensor, tensor_with_layout};
 
 type Inputs = Vec<Tensor<f64>>;
 

@@ -12,7 +12,6 @@
 //!
 //! Which one a file is, is read from its content (gzip, tar, header), not its name.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use tapegrad_autograd::Tensor;
@@ -204,24 +203,15 @@ fn member(bytes: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
     let archive_error =
         |expected: String, found: String| DataError::Archive { path: path.to_path_buf(), expected, found };
     let mut names = Vec::new();
-    let mut archive = tar::Archive::new(bytes);
-    let entries = archive.entries().map_err(|e| archive_error("a tar archive".into(), e.to_string()))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| archive_error("a readable tar entry".into(), e.to_string()))?;
-        let name = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-        if name != MEMBER {
-            names.push(name);
-            continue;
-        }
-        let mut data = Vec::new();
-        let read = entry.read_to_end(&mut data);
-        if read.is_err() || data.len() as u64 != entry.size() {
-            let found = read.err().map_or(format!("{} bytes", data.len()), |e| e.to_string());
-            return Err(archive_error(format!("{MEMBER} of {} bytes", entry.size()), found));
-        }
-        return Ok(data);
+    let members = crate::tar::read_members(bytes, |name, _| {
+        names.push(name.to_string());
+        name == MEMBER
+    })
+    .map_err(|e| archive_error(format!("a tar archive: {}", e.expected), e.found))?;
+    match members.into_iter().next() {
+        Some(member) => Ok(member.data),
+        None => Err(archive_error(format!("a member {MEMBER}"), format!("only {names:?}"))),
     }
-    Err(archive_error(format!("a member {MEMBER}"), format!("only {names:?}")))
 }
 
 /// The StatLib table: longitude, latitude, housingMedianAge, totalRooms, totalBedrooms,

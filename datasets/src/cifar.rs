@@ -6,7 +6,6 @@
 //! of 32×32 bytes each. A length that is not a whole number of records, or fewer records
 //! than the file should hold, is an error naming the file and the leftover bytes.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::dataset::Splits;
@@ -259,24 +258,15 @@ fn unpack(archive: &Path, dir: &Path) -> Result<(), DataError> {
     let file = std::fs::File::open(archive).map_err(|e| DataError::io(archive, e))?;
     let out = dir.join(FOLDER);
     std::fs::create_dir_all(&out).map_err(|e| DataError::io(&out, e))?;
-    let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(file));
+    let gunzip = flate2::read::MultiGzDecoder::new(file);
     let mut written = Vec::new();
-    let entries = tar.entries().map_err(|e| archive_error("a gzipped tar archive", e.to_string()))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| archive_error("a readable tar entry", e.to_string()))?;
-        let name = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-        let Some(batch) = BATCHES.iter().find(|b| name == format!("{FOLDER}/{b}")) else {
-            continue;
-        };
-        // The stated size only hints the capacity: a damaged header may claim gigabytes.
-        let mut data = Vec::with_capacity(entry.size().min(RECORD as u64 * 10_000) as usize);
-        let read = entry.read_to_end(&mut data);
-        if read.is_err() || data.len() as u64 != entry.size() {
-            let why = read.err().map_or(format!("{} bytes", data.len()), |e| e.to_string());
-            return Err(archive_error(&format!("{name} of {} bytes", entry.size()), why));
-        }
+    let wanted = |name: &str| BATCHES.iter().any(|b| name == format!("{FOLDER}/{b}"));
+    let members = crate::tar::read_members(gunzip, |name, _| wanted(name))
+        .map_err(|e| archive_error(&format!("a gzipped tar archive: {}", e.expected), e.found))?;
+    for member in members {
+        let batch = BATCHES.iter().find(|b| member.name == format!("{FOLDER}/{b}")).expect("only batches are kept");
         let (part, target) = (out.join(format!(".{batch}.part")), out.join(batch));
-        std::fs::write(&part, &data).map_err(|e| DataError::io(&part, e))?;
+        std::fs::write(&part, &member.data).map_err(|e| DataError::io(&part, e))?;
         std::fs::rename(&part, &target).map_err(|e| DataError::io(&target, e))?;
         written.push(*batch);
     }

@@ -13,7 +13,6 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::read::MultiGzDecoder;
-use sha2::{Digest, Sha256};
 
 use crate::error::DataError;
 use crate::file::GZIP_MAGIC;
@@ -160,7 +159,7 @@ fn sha256_of(path: &Path, verify: Verify) -> Result<String, HashError> {
     let gz = verify == Verify::Gunzipped && file.read_exact(&mut head).is_ok() && head == GZIP_MAGIC;
     let file = File::open(path).map_err(HashError::Io)?;
     let mut reader: Box<dyn Read> = if gz { Box::new(MultiGzDecoder::new(file)) } else { Box::new(file) };
-    let (mut hasher, mut buffer, mut total) = (Sha256::new(), vec![0u8; 1 << 16], 0u64);
+    let (mut hasher, mut buffer, mut total) = (crate::sha256::Sha256::new(), vec![0u8; 1 << 16], 0u64);
     loop {
         match reader.read(&mut buffer) {
             Ok(0) => break,
@@ -173,7 +172,7 @@ fn sha256_of(path: &Path, verify: Verify) -> Result<String, HashError> {
             Err(e) => return Err(HashError::Io(e)),
         }
     }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hasher.hex())
 }
 
 /// A suffix no other download running now (in this or another process) uses.

@@ -55,7 +55,9 @@ pub mod loader;
 pub mod mnist;
 pub mod playground;
 pub mod scale;
+pub mod sha256;
 pub mod sources;
+mod tar;
 
 pub use california::CaliforniaHousing;
 pub use cifar::Cifar10;

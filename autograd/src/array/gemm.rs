@@ -37,8 +37,10 @@ thread_local! {
     static PACKED_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `f` with this thread's buffer resized to `len`, or with a fresh one if the buffer
-/// is already in use (a product inside a product's task, should rayon schedule one there).
+/// Runs `f` with the first `len` elements of this thread's buffer (grown if needed, never
+/// shrunk: packing overwrites what it uses, so sizes alternating between products cost no
+/// zeroing), or with a fresh one if the buffer is already in use (a product inside a
+/// product's task, should rayon schedule one there).
 fn with_buffer<R>(
     buffer: &'static std::thread::LocalKey<RefCell<Vec<f32>>>,
     len: usize,
@@ -46,7 +48,9 @@ fn with_buffer<R>(
 ) -> R {
     buffer.with(|cell| match cell.try_borrow_mut() {
         Ok(mut held) => {
-            held.resize(len, 0.0);
+            if held.len() < len {
+                held.resize(len, 0.0);
+            }
             f(&mut held[..len])
         }
         Err(_) => f(&mut vec![0.0; len]),

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
+use tapegrad_datasets::sha256::Sha256;
 
 /// A fresh folder under the system temp folder, removed when dropped.
 pub struct TempDir(pub PathBuf);
@@ -53,20 +53,32 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    let mut hash = Sha256::new();
+    hash.update(data);
+    hash.hex()
 }
 
-/// A tar archive of `(name, bytes)` members, gzipped.
+/// A tar archive of `(name, bytes)` members (POSIX ustar headers, names under 100 bytes),
+/// gzipped. The reader is also tested on archives GNU tar wrote (datasets/tests/fixtures).
 pub fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
+    let mut tar = Vec::new();
     for (name, data) in members {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, name, *data).unwrap();
+        let mut header = [0u8; 512];
+        header[..name.len()].copy_from_slice(name.as_bytes());
+        header[100..108].copy_from_slice(b"0000644\0");
+        header[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
+        header[136..148].copy_from_slice(b"00000000000\0");
+        header[156] = b'0';
+        header[257..265].copy_from_slice(b"ustar\000");
+        header[148..156].fill(b' ');
+        let sum: u32 = header.iter().map(|&b| b as u32).sum();
+        header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        tar.extend_from_slice(&header);
+        tar.extend_from_slice(data);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
     }
-    gzip(&builder.into_inner().unwrap())
+    tar.resize(tar.len() + 1024, 0);
+    gzip(&tar)
 }
 
 /// The pixel and label of a generated MNIST-style fixture.
