@@ -69,7 +69,7 @@ pub fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
         header[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
         header[136..148].copy_from_slice(b"00000000000\0");
         header[156] = b'0';
-        header[257..265].copy_from_slice(b"ustar\000");
+        header[257..265].copy_from_slice(b"ustar\x0000"); // magic "ustar\0", version "00"
         header[148..156].fill(b' ');
         let sum: u32 = header.iter().map(|&b| b as u32).sum();
         header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
