@@ -23,6 +23,7 @@
 //! # std::fs::remove_file(&path).unwrap();
 //! ```
 
+mod json;
 mod safetensors;
 
 use std::collections::{BTreeMap, BTreeSet};

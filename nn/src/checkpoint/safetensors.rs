@@ -12,7 +12,7 @@
 use std::any::TypeId;
 use std::collections::{BTreeMap, HashSet};
 
-use serde_json::Value;
+use super::json::{self, JsonError, Value};
 use tapegrad_autograd::Element;
 
 /// The longest header the reference reader accepts (100 MB). A longer one is a corrupt
@@ -188,12 +188,17 @@ pub(super) fn parse(file: &[u8]) -> Result<(Vec<RawTensor<'_>>, BTreeMap<String,
     Ok((tensors, metadata))
 }
 
-fn parse_header(json: &str) -> Result<(Vec<Entry>, BTreeMap<String, String>), FormatError> {
-    let value: Value = serde_json::from_str(json)
-        .map_err(|e| FormatError::HeaderNotJson { end: 8 + json.len(), message: e.to_string() })?;
-    // serde_json keeps the last of two equal keys without a word; a second entry for one
-    // name would be a tensor silently lost.
-    duplicate_key(json)?;
+fn parse_header(text: &str) -> Result<(Vec<Entry>, BTreeMap<String, String>), FormatError> {
+    let value = json::parse(text).map_err(|e| match e {
+        JsonError::Syntax { .. } => FormatError::HeaderNotJson { end: 8 + text.len(), message: e.to_string() },
+        // A second entry for one name would be a tensor silently lost.
+        JsonError::DuplicateKey { key, depth: 1 } => FormatError::DuplicateName { tensor: key },
+        JsonError::DuplicateKey { key, .. } => FormatError::HeaderSchema {
+            context: format!("key {key:?}"),
+            expected: "each key once per object".into(),
+            found: "it twice".into(),
+        },
+    })?;
     let Value::Object(map) = value else {
         return Err(schema("the header".into(), "a JSON object", &value));
     };
@@ -230,7 +235,7 @@ fn parse_entry(name: String, value: &Value) -> Result<Entry, FormatError> {
         return Err(schema(context(extra), "no such field (only dtype, shape, data_offsets)", value));
     }
     let field = |key: &str| {
-        fields.get(key).ok_or_else(|| FormatError::HeaderSchema {
+        value.get(key).ok_or_else(|| FormatError::HeaderSchema {
             context: context(key),
             expected: "a value".into(),
             found: "nothing (the field is missing)".into(),
@@ -244,10 +249,11 @@ fn parse_entry(name: String, value: &Value) -> Result<Entry, FormatError> {
     };
     let integers = |key: &str, expected: &str| {
         let value = field(key)?;
-        value
-            .as_array()
-            .and_then(|items| items.iter().map(Value::as_u64).collect::<Option<Vec<u64>>>())
-            .ok_or_else(|| schema(context(key), expected, value))
+        match value {
+            Value::Array(items) => items.iter().map(Value::as_u64).collect::<Option<Vec<u64>>>(),
+            _ => None,
+        }
+        .ok_or_else(|| schema(context(key), expected, value))
     };
     let shape = integers("shape", "an array of non-negative integers")?;
     let expected = "two non-negative integers [begin, end]";
@@ -266,57 +272,6 @@ fn schema(context: String, expected: &str, found: &Value) -> FormatError {
         found.push('…');
     }
     FormatError::HeaderSchema { context, expected: expected.into(), found }
-}
-
-/// Fails on the first key that appears twice within one object of `json` (valid JSON).
-///
-/// A scan of the text, because a parsed `Value` has already dropped the duplicates.
-fn duplicate_key(json: &str) -> Result<(), FormatError> {
-    // One frame per open object (its keys so far) or array (None).
-    let mut frames: Vec<Option<HashSet<String>>> = Vec::new();
-    let mut expect_key = false;
-    let bytes = json.as_bytes();
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'"' => {
-                let start = i;
-                i += 1;
-                while let Some(&b) = bytes.get(i)
-                    && b != b'"'
-                {
-                    i += if b == b'\\' { 2 } else { 1 };
-                }
-                if expect_key && let Some(Some(keys)) = frames.last_mut() {
-                    let raw = json.get(start..=i).unwrap_or_default();
-                    let key: String = serde_json::from_str(raw).unwrap_or_default();
-                    if !keys.insert(key.clone()) {
-                        return Err(match frames.len() {
-                            1 => FormatError::DuplicateName { tensor: key },
-                            _ => FormatError::HeaderSchema {
-                                context: format!("key {key:?}"),
-                                expected: "each key once per object".into(),
-                                found: "it twice".into(),
-                            },
-                        });
-                    }
-                    expect_key = false;
-                }
-            }
-            b'{' => {
-                frames.push(Some(HashSet::new()));
-                expect_key = true;
-            }
-            b'[' => frames.push(None),
-            b'}' | b']' => {
-                frames.pop();
-            }
-            b',' => expect_key = matches!(frames.last(), Some(Some(_))),
-            _ => {}
-        }
-        i += 1;
-    }
-    Ok(())
 }
 
 /// Checks each entry against the data buffer, then that the entries tile it exactly;
@@ -433,7 +388,8 @@ pub(super) fn encode_header(
     let mut seen = HashSet::new();
     let mut json = String::from("{");
     if !metadata.is_empty() {
-        json += &format!("{METADATA_KEY:?}:{}", Value::from_iter(metadata.clone()));
+        let map = metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        json += &format!("{METADATA_KEY:?}:{}", Value::Object(map));
     }
     let mut offset = 0;
     for &(name, shape) in tensors {
@@ -445,12 +401,10 @@ pub(super) fn encode_header(
         }
         let end = offset + shape.iter().product::<usize>() * dtype.size();
         let comma = if json.len() > 1 { "," } else { "" };
-        let shape = Value::from(shape);
-        json += &format!(
-            r#"{comma}{}:{{"dtype":"{}","shape":{shape},"data_offsets":[{offset},{end}]}}"#,
-            Value::from(name),
-            dtype.name()
-        );
+        let shape = Value::Array(shape.iter().map(|s| Value::Number(s.to_string())).collect());
+        json += comma;
+        json::write_string(&mut json, name).expect("writing to a String");
+        json += &format!(r#":{{"dtype":"{}","shape":{shape},"data_offsets":[{offset},{end}]}}"#, dtype.name());
         offset = end;
     }
     json.push('}');
