@@ -59,7 +59,7 @@ pub mod sources;
 
 pub use california::CaliforniaHousing;
 pub use cifar::Cifar10;
-pub use dataset::{Dataset, Splits, Targets, permutation};
+pub use dataset::{Dataset, Splits, Targets, epoch_rng, permutation};
 #[cfg(feature = "download")]
 pub use download::Downloader;
 pub use error::{DataError, Placement};
