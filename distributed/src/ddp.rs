@@ -136,7 +136,8 @@ impl<M: Module, C: Communicator> DistributedDataParallel<M, C> {
             for p in bucket {
                 let n = p.numel();
                 let mean: Vec<f32> = flat[offset..offset + n].iter().map(|g| g / divisor).collect();
-                let grad = no_grad(|| Tensor::from_vec(mean, p.shape()).expect("a bucket slice of the parameter's size"));
+                let grad =
+                    no_grad(|| Tensor::from_vec(mean, p.shape()).expect("a bucket slice of the parameter's size"));
                 p.set_grad(Some(grad));
                 offset += n;
             }
