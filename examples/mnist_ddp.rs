@@ -94,7 +94,7 @@ fn train(comm: &dyn Communicator, args: Vec<String>) -> Result<(), String> {
     let mut result = None;
     for epoch in 0..epochs {
         ddp.module_mut().train();
-        let (start, mut communicating) = (Instant::now(), 0.0);
+        let (start, mut waiting, mut communicating) = (Instant::now(), 0.0, 0.0);
         let (mut loss_sum, mut local) = (0.0f64, 0usize);
         for shard in sampler.epoch(epoch) {
             let targets = shard.batch.targets.classes().ok_or("MNIST has class targets")?;
@@ -103,8 +103,13 @@ fn train(comm: &dyn Communicator, args: Vec<String>) -> Result<(), String> {
             loss_sum += loss.item() as f64;
             local += shard.batch.len();
             loss.backward();
+            // The barrier splits the gradient sum's time in two: waiting for the slowest
+            // rank to finish its backward, then moving and adding the gradients.
+            let wait = Instant::now();
+            comm.barrier();
             let sync = Instant::now();
             ddp.sync_gradients(shard.global_batch_size).map_err(|e| e.to_string())?;
+            waiting += (sync - wait).as_secs_f64();
             communicating += sync.elapsed().as_secs_f64();
             optimizer.step();
             samples += shard.global_batch_size;
@@ -116,12 +121,13 @@ fn train(comm: &dyn Communicator, args: Vec<String>) -> Result<(), String> {
         if rank == 0 {
             let evaluation = evaluate(ddp.module(), &test, Objective::CrossEntropy, 512);
             say(format!(
-                "epoch {}/{epochs}: rank 0 loss {:.4} | test_loss {:.4} test_accuracy {:.4} | {elapsed:.1}s, gradient sums {:.1}% of it",
+                "epoch {}/{epochs}: rank 0 loss {:.4} | test_loss {:.4} test_accuracy {:.4} | {elapsed:.1}s: gradient sums {:.1}%, waiting for the slowest rank {:.1}%",
                 epoch + 1,
                 loss_sum / local.max(1) as f64,
                 evaluation.loss,
                 evaluation.metric,
-                100.0 * communicating / elapsed
+                100.0 * communicating / elapsed,
+                100.0 * waiting / elapsed
             ));
             result = Some(evaluation);
         }
