@@ -80,8 +80,8 @@ fn train(comm: &dyn Communicator, args: Vec<String>) -> Result<(), String> {
     model = model.add(Linear::new(inputs, 10, &mut rng));
     let mut ddp = DistributedDataParallel::new(model, comm, DdpConfig { mode, ..Default::default() })
         .map_err(|e| e.to_string())?;
-    let mut optimizer = Adam::new(ddp.module().parameters(), AdamConfig { lr, ..Default::default() })
-        .map_err(|e| e.to_string())?;
+    let mut optimizer =
+        Adam::new(ddp.module().parameters(), AdamConfig { lr, ..Default::default() }).map_err(|e| e.to_string())?;
     let sampler = DistributedSampler::new(&train, batch_size, rank, ranks).shuffle(seed);
     say(format!(
         "mnist_ddp: {ranks} rank(s), {:?} sums, global batch {batch_size}, {} steps per epoch, {} parameters",

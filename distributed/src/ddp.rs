@@ -7,6 +7,25 @@ use tapegrad_nn::Module;
 use crate::reduce::{ReduceMode, all_reduce_sum};
 use crate::{Communicator, DistributedError};
 
+/// Ok if every rank's model agrees with rank 0's (`same` on each); else this rank's
+/// mismatch, or the first mismatching rank's number.
+fn agree<C: Communicator>(
+    comm: &C,
+    same: bool,
+    expected: impl FnOnce() -> String,
+    found: String,
+) -> Result<(), DistributedError> {
+    let size = comm.size();
+    let mut differs = vec![0.0f32; size];
+    comm.all_gather(&[if same { 0.0 } else { 1.0 }], &mut differs, &vec![1; size]);
+    let rank = comm.rank();
+    match differs.iter().position(|&d| d != 0.0) {
+        None => Ok(()),
+        Some(_) if !same => Err(DistributedError::ModelMismatch { rank, expected: expected(), found }),
+        Some(peer) => Err(DistributedError::PeerModelMismatch { rank, peer }),
+    }
+}
+
 /// How gradients are reduced.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DdpConfig {
@@ -63,25 +82,21 @@ impl<M: Module, C: Communicator> DistributedDataParallel<M, C> {
     ///
     /// # Errors
     /// [`DistributedError::ModelMismatch`] on a rank whose model has other parameter
-    /// shapes than rank 0's.
+    /// sizes than rank 0's, [`DistributedError::PeerModelMismatch`] on the others.
     pub fn new(module: M, comm: C, config: DdpConfig) -> Result<Self, DistributedError> {
         let params = module.parameters();
-        let rank = comm.rank();
-        // Compare shapes before moving values: a broadcast of mismatched lengths would be
-        // undefined behaviour in MPI, not an error.
+        // Compare with rank 0's model before moving values (a broadcast of mismatched
+        // lengths would be undefined behaviour in MPI, not an error); every rank learns of
+        // a mismatch, so none goes on alone into the next collective.
         let mut count = [params.len() as f32];
         comm.broadcast(&mut count, 0);
-        if count[0] != params.len() as f32 {
-            let (expected, found) = (format!("{} parameters", count[0]), format!("{} parameters", params.len()));
-            return Err(DistributedError::ModelMismatch { rank, expected, found });
-        }
+        let found = format!("{} parameters", params.len());
+        agree(&comm, count[0] == params.len() as f32, || format!("{} parameters", count[0]), found)?;
         let sizes: Vec<f32> = params.iter().map(|p| p.numel() as f32).collect();
         let mut root_sizes = sizes.clone();
         comm.broadcast(&mut root_sizes, 0);
-        if root_sizes != sizes {
-            let (expected, found) = (format!("parameter sizes {root_sizes:?}"), format!("parameter sizes {sizes:?}"));
-            return Err(DistributedError::ModelMismatch { rank, expected, found });
-        }
+        let found = format!("parameter sizes {sizes:?}");
+        agree(&comm, root_sizes == sizes, || format!("parameter sizes {root_sizes:?}"), found)?;
         let mut flat: Vec<f32> = params.iter().flat_map(|p| p.to_vec()).collect();
         comm.broadcast(&mut flat, 0);
         let mut offset = 0;

@@ -30,6 +30,14 @@ pub enum DistributedError {
         /// This rank's.
         found: String,
     },
+    /// Another rank's model differs from rank 0's (that rank's error says how).
+    #[error("rank {rank}: rank {peer}'s model differs from rank 0's (see rank {peer}'s error)")]
+    PeerModelMismatch {
+        /// The rank reporting.
+        rank: usize,
+        /// The first rank whose model differs.
+        peer: usize,
+    },
     /// A gradient reduction was asked to divide by a global batch of 0 samples.
     #[error("rank {rank}: sync_gradients: the global batch size is 0")]
     EmptyGlobalBatch {
