@@ -139,7 +139,7 @@ fn main() {
     };
     if args.mode == "reference" {
         let slices = (0..args.world).map(|r| (r, args.world)).collect();
-        abort_on_error(&SingleProcess, || train(&SingleProcess, mode, slices, &args));
+        abort_on_error(&SingleProcess, || train(SingleProcess, mode, slices, &args));
     } else {
         let comm = MpiCommunicator::init().unwrap_or_else(|e| usage(&e.to_string()));
         let slices = vec![(comm.rank(), comm.size())];
