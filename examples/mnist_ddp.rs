@@ -27,13 +27,22 @@ use tapegrad::{Objective, evaluate, save_training};
 const USAGE: &str = "mnist_ddp: an MLP on MNIST, data-parallel over MPI ranks\n\
 usage: mpirun -np 2 target/release/examples/mnist_ddp [flags]   (built with --features mpi)";
 
+#[allow(dead_code)] // unused where tests include this file to run it
 fn main() {
     let comm = init().unwrap_or_else(|e| fail(&e.to_string()));
     let args = std::env::args().skip(1).collect();
     abort_on_error(&comm, || train(comm.as_ref(), args));
 }
 
-fn train(comm: &dyn Communicator, args: Vec<String>) -> Result<(), String> {
+/// Runs the example as one process with `args` as its flags (for tests).
+#[allow(dead_code)]
+pub fn run_with(args: Vec<String>) -> Vec<(&'static str, f64)> {
+    train(&tapegrad::distributed::SingleProcess, args).unwrap_or_else(|e| fail(&e))
+}
+
+/// This rank's part of the job; returns the `final:` line's metrics on rank 0 (empty on
+/// the others).
+fn train(comm: &dyn Communicator, args: Vec<String>) -> Result<Vec<(&'static str, f64)>, String> {
     let mut flags = Flags::parse(USAGE, args);
     let data_dir = flags.optional("data-dir", "folder with MNIST's files (default: the cache, downloading)");
     let epochs: usize = flags.get("epochs", 3, "passes over the training data");
@@ -136,9 +145,10 @@ fn train(comm: &dyn Communicator, args: Vec<String>) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
         }
     }
+    let mut metrics = Vec::new();
     if let Some(evaluation) = result {
-        let metrics = [("test_accuracy", evaluation.metric), ("test_loss", evaluation.loss)];
+        metrics = vec![("test_accuracy", evaluation.metric), ("test_loss", evaluation.loss)];
         print_final(&metrics, epochs, seconds, samples as f64 / seconds.max(1e-9));
     }
-    Ok(())
+    Ok(metrics)
 }
