@@ -7,6 +7,8 @@
 //! - [`nn`]: layers, activations, losses;
 //! - [`optim`]: optimizers, regularizers, schedules;
 //! - [`datasets`]: data sets and loaders;
+//! - [`distributed`]: data-parallel training over MPI (feature `mpi`), bit-identical to one
+//!   process in its deterministic mode;
 //!
 //! and adds what sits on top of all of them: [`Fit`], a Keras-style training loop with a
 //! progress bar and a [`History`]; [`save_training`]/[`load_training`] to resume runs
@@ -21,6 +23,7 @@
 
 pub use tapegrad_autograd as autograd;
 pub use tapegrad_datasets as datasets;
+pub use tapegrad_distributed as distributed;
 pub use tapegrad_nn as nn;
 pub use tapegrad_optim as optim;
 

@@ -13,6 +13,8 @@ mod cifar10;
 mod fashion_mnist;
 #[path = "../examples/mnist.rs"]
 mod mnist;
+#[path = "../examples/mnist_ddp.rs"]
+mod mnist_ddp;
 
 use std::path::{Path, PathBuf};
 
@@ -77,6 +79,23 @@ fn mnist_and_fashion_mnist_run_on_idx_files() {
     }
     let metrics = fashion_mnist::run_with(args(&flags, &dir));
     assert!(metric(&metrics, "test_accuracy") > 0.9, "{metrics:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// One process (the data-parallel code with a group of one): it learns, and rank 0's
+/// checkpoint of model and optimizer is written.
+#[test]
+fn mnist_ddp_runs_as_one_process_and_checkpoints() {
+    let dir = scratch("mnist_ddp");
+    write_idx_set(&dir, "train", 600, 1);
+    write_idx_set(&dir, "t10k", 100, 2);
+    let (data, checkpoint) = (dir.display().to_string(), dir.join("ddp.safetensors").display().to_string());
+    let flags =
+        ["--data-dir", &data, "--epochs", "3", "--hidden", "32", "--batch-size", "32", "--checkpoint", &checkpoint];
+    let metrics = mnist_ddp::run_with(flags.iter().map(|s| s.to_string()).collect());
+    assert!(metric(&metrics, "test_accuracy") > 0.9, "{metrics:?}");
+    let saved = tapegrad::nn::checkpoint::load::<f32>(&checkpoint).unwrap();
+    assert_eq!(saved.tensors["model.0.weight"].shape(), &[32, 784]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

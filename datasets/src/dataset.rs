@@ -265,8 +265,15 @@ pub fn permutation(n: usize, rng: &mut impl Rng) -> Vec<usize> {
 }
 
 /// The generator for one epoch of one seed: every `(seed, epoch)` pair gets its own
-/// ChaCha key, so epochs differ and any epoch can be replayed alone.
-pub(crate) fn epoch_rng(seed: u64, epoch: usize) -> StdRng {
+/// ChaCha key, so epochs differ and any epoch can be replayed alone. Public so samplers
+/// elsewhere (the distributed one) shuffle exactly as [`DataLoader`](crate::DataLoader) does.
+///
+/// ```
+/// use tapegrad_datasets::{epoch_rng, permutation};
+/// assert_eq!(permutation(8, &mut epoch_rng(3, 1)), permutation(8, &mut epoch_rng(3, 1)));
+/// assert_ne!(permutation(8, &mut epoch_rng(3, 1)), permutation(8, &mut epoch_rng(3, 2)));
+/// ```
+pub fn epoch_rng(seed: u64, epoch: usize) -> StdRng {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&seed.to_le_bytes());
     key[8..16].copy_from_slice(&(epoch as u64).to_le_bytes());

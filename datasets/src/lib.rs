@@ -61,7 +61,7 @@ mod tar;
 
 pub use california::CaliforniaHousing;
 pub use cifar::Cifar10;
-pub use dataset::{Dataset, Splits, Targets, permutation};
+pub use dataset::{Dataset, Splits, Targets, epoch_rng, permutation};
 #[cfg(feature = "download")]
 pub use download::Downloader;
 pub use error::{DataError, Placement};
