@@ -19,6 +19,9 @@ const TASK: Task = Task {
     epochs: 20,
     lr: 1e-3,
     dropout: 0.2,
+    cnn: None,
+    optimizer: "adam",
+    batch_size: 128,
     standardize: false,
 };
 

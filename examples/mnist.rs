@@ -19,6 +19,9 @@ const TASK: Task = Task {
     epochs: 12,
     lr: 1e-3,
     dropout: 0.1,
+    cnn: None,
+    optimizer: "adam",
+    batch_size: 128,
     standardize: false,
 };
 
