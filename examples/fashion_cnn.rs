@@ -22,7 +22,7 @@ const TASK: Task = Task {
     lr: 1e-3,
     dropout: 0.0,
     standardize: false,
-    cnn: Some(|[channels, height, width], classes, rng| {
+    cnn: Some(|[channels, height, width], classes, _, rng| {
         Sequential::new()
             .add(Conv2d::new(channels, 32, 3, rng).padding(1))
             .add(BatchNorm2d::new(32))

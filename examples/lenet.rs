@@ -39,7 +39,7 @@ const TASK: Task = Task {
     lr: 1e-3,
     dropout: 0.0,
     standardize: false,
-    cnn: Some(|_, classes, rng| lenet(classes, rng)),
+    cnn: Some(|_, classes, _, rng| lenet(classes, rng)),
     optimizer: "adam",
     batch_size: 64,
 };

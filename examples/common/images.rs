@@ -30,9 +30,9 @@ pub struct Task {
     /// Whether to standardize each input (fitted on the training images).
     pub standardize: bool,
     /// A convolutional model for `[channels, height, width]` images and this many classes
-    /// (then `hidden` and `dropout` are unused and inputs stay `[n, c, h, w]`); `None` for
-    /// the MLP.
-    pub cnn: Option<fn([usize; 3], usize, &mut StdRng) -> Sequential>,
+    /// and `--hidden` widths (its to interpret, or ignore; `dropout` is unused; inputs stay
+    /// `[n, c, h, w]`); `None` for the MLP.
+    pub cnn: Option<fn([usize; 3], usize, &str, &mut StdRng) -> Sequential>,
     /// Default optimizer and batch size.
     pub optimizer: &'static str,
     pub batch_size: usize,
@@ -46,7 +46,8 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
     let batch_size: usize = flags.get("batch-size", task.batch_size, "samples per step");
     let lr: f64 = flags.get("lr", task.lr, "learning rate");
     let optimizer: String = flags.get("optimizer", task.optimizer.to_string(), "adam, adamw, sgd, rmsprop or adagrad");
-    let hidden: String = flags.get("hidden", task.hidden.to_string(), "neurons per hidden layer");
+    let hidden: String =
+        flags.get("hidden", task.hidden.to_string(), "neurons per hidden layer (CNNs: channels per block, if used)");
     let dropout: f64 = flags.get("dropout", task.dropout, "dropout after each hidden layer");
     let seed: u64 = flags.get("seed", 0, "seed for the weights, dropout and shuffling");
     let threads: usize = flags.get("threads", 0, "rayon threads (0: one per core)");
@@ -76,7 +77,7 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut model = match task.cnn {
         Some(build) => {
-            let model = build([channels, height, width], classes.len(), &mut rng);
+            let model = build([channels, height, width], classes.len(), &hidden, &mut rng);
             println!("model: a CNN of {} layers, {} parameters", model.len(), model.num_parameters());
             model
         }
