@@ -15,10 +15,10 @@ fn direct_conv(x: &Tensor<f64>, w: &Tensor<f64>, b: &[f64], s: usize, pad: usize
     let ow = (wd + 2 * pad - d * (kw - 1) - 1) / s + 1;
     let mut out = Vec::new();
     for ni in 0..n {
-        for oi in 0..o {
+        for (oi, &bias) in b.iter().enumerate().take(o) {
             for i in 0..oh {
                 for j in 0..ow {
-                    let mut acc = b[oi];
+                    let mut acc = bias;
                     for ci in 0..cg {
                         let channel = oi / og * cg + ci;
                         assert!(channel < c);

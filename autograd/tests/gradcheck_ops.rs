@@ -360,7 +360,7 @@ fn conv_options(x: &Tensor<f64>, w: &Tensor<f64>, salt: u64) -> ConvOptions {
     let stride = 1 + (salt % 2) as usize;
     let pad = ((salt >> 2) % 3) as usize;
     let dilation = if 2 * (k - 1) < size + 2 * pad && salt >> 5 & 1 == 1 { 2 } else { 1 };
-    let heights = if x.ndim() == 4 { x.shape()[2] + 2 * pad >= dilation * (w.shape()[2] - 1) + 1 } else { true };
+    let heights = if x.ndim() == 4 { x.shape()[2] + 2 * pad > dilation * (w.shape()[2] - 1) } else { true };
     let dilation = if heights { dilation } else { 1 };
     let options = ConvOptions::default().groups(groups).dilation(dilation);
     if salt >> 7 & 3 == 0 { options.padding_same() } else { options.stride(stride).padding(pad) }
@@ -433,7 +433,7 @@ fn adaptive_pooled(x: &Tensor<f64>, salt: u64) -> Tensor<f64> {
     if salt & 1 == 0 {
         return x.adaptive_avg_pool2d(1);
     }
-    let divisor = |n: usize| (1..=n).rev().find(|d| n % d == 0 && (salt >> 3) as usize % n < *d).unwrap_or(1);
+    let divisor = |n: usize| (1..=n).rev().find(|d| n.is_multiple_of(*d) && (salt >> 3) as usize % n < *d).unwrap_or(1);
     x.adaptive_avg_pool2d([divisor(x.shape()[2]), divisor(x.shape()[3])])
 }
 

@@ -65,7 +65,7 @@ impl<T: Element> Conv2d<T> {
     ) -> Self {
         let [kh, kw] = kernel.pair();
         let groups = options.groups;
-        if groups == 0 || in_channels % groups != 0 || out_channels % groups != 0 {
+        if groups == 0 || !in_channels.is_multiple_of(groups) || !out_channels.is_multiple_of(groups) {
             panic!("Conv2d: {groups} groups must divide in_channels {in_channels} and out_channels {out_channels}");
         }
         let fan_in = in_channels / groups * kh * kw;

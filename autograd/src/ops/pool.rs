@@ -100,7 +100,7 @@ impl<T: Element> Tensor<T> {
     pub fn adaptive_avg_pool2d(&self, output: impl Pair) -> Tensor<T> {
         let out = output.pair();
         let s = self.shape();
-        if s.len() != 4 || out.contains(&0) || s[2] % out[0] != 0 || s[3] % out[1] != 0 {
+        if s.len() != 4 || out.contains(&0) || !s[2].is_multiple_of(out[0]) || !s[3].is_multiple_of(out[1]) {
             shape_panic(format!(
                 "adaptive_avg_pool2d: input {s:?} to output {out:?}: expected [n, c, h, w] with output sizes dividing h and w"
             ));
