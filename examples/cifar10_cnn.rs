@@ -40,6 +40,7 @@ const TASK: Task = Task {
         model.add(Flatten).add(Dropout::new(0.3, 1)).add(Linear::new(from * size[0] * size[1], classes, rng))
     }),
     optimizer: "adam",
+    cosine: true,
     batch_size: 64,
 };
 

@@ -39,6 +39,7 @@ const TASK: Task = Task {
             .add(Linear::new(128, classes, rng))
     }),
     optimizer: "adam",
+    cosine: true,
     batch_size: 64,
 };
 

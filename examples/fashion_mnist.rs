@@ -21,6 +21,7 @@ const TASK: Task = Task {
     dropout: 0.2,
     cnn: None,
     optimizer: "adam",
+    cosine: false,
     batch_size: 128,
     standardize: false,
 };

@@ -41,6 +41,7 @@ const TASK: Task = Task {
     standardize: false,
     cnn: Some(|_, classes, _, rng| lenet(classes, rng)),
     optimizer: "adam",
+    cosine: true,
     batch_size: 64,
 };
 

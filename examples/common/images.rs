@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use tapegrad::datasets::{DataError, ImageSet, Splits, Standardizer};
 use tapegrad::nn::ConfusionMatrix;
+use tapegrad::optim::CosineAnnealingLR;
 use tapegrad::plot::{ConfusionHeatmap, ImageGrid};
 use tapegrad::prelude::*;
 use tapegrad::{Fit, Objective, evaluate};
@@ -36,6 +37,8 @@ pub struct Task {
     /// Default optimizer and batch size.
     pub optimizer: &'static str,
     pub batch_size: usize,
+    /// Whether the learning rate follows a cosine down to 0 over the epochs by default.
+    pub cosine: bool,
 }
 
 /// Runs `task` with `args` as flags; returns the metrics of its `final:` line.
@@ -53,6 +56,7 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
     let threads: usize = flags.get("threads", 0, "rayon threads (0: one per core)");
     let records: usize =
         flags.get("records-per-file", 0, "CIFAR-10 records per batch file, for subsets (0: the standard 10,000)");
+    let cosine: bool = flags.get("cosine", task.cosine, "cosine learning-rate decay to 0 over the epochs");
     let out = flags.optional("out", "folder for the pictures");
     flags.finish();
     if threads > 0 {
@@ -85,13 +89,17 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
     };
 
     let mut optimizer = make_optimizer(&optimizer, model.parameters(), lr);
-    let history = Fit::new(&mut model, optimizer.as_mut(), Objective::CrossEntropy)
+    let mut schedule = cosine.then(|| CosineAnnealingLR::new(optimizer.as_ref(), epochs.max(1), 0.0).expect("valid"));
+    let mut fit = Fit::new(&mut model, optimizer.as_mut(), Objective::CrossEntropy)
         .epochs(epochs)
         .batch_size(batch_size)
         .shuffle(seed)
         .validation_data(&test)
-        .progress(true)
-        .run(&train);
+        .progress(true);
+    if let Some(schedule) = schedule.as_mut() {
+        fit = fit.scheduler(schedule);
+    }
+    let history = fit.run(&train);
 
     model.eval();
     let result = evaluate(&model, &test, Objective::CrossEntropy, 512);
