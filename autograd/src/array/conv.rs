@@ -94,22 +94,29 @@ unsafe fn im2col<T: Element>(image: &[T], geo: &ConvGeometry, d: &Dims, cols: Sh
     let [kh, kw] = geo.kernel;
     let [oh, ow] = d.out;
     let [h, w] = d.hw;
+    let (stride, pad) = (geo.stride[1], geo.padding[1][0]);
     for c in 0..d.cg(geo) {
         let plane = &image[c * h * w..(c + 1) * h * w];
         for i in 0..kh {
             for j in 0..kw {
                 // SAFETY: the caller's promise.
-                let row =
-                    unsafe { std::slice::from_raw_parts_mut(cols.at(((c * kh + i) * kw + j) * row_stride), oh * ow) };
+                let row = unsafe { std::slice::from_raw_parts_mut(cols.at(((c * kh + i) * kw + j) * row_stride), oh * ow) };
+                let (lo, hi) = valid(geo, 1, j, w, ow);
+                let offset = j * geo.dilation[1];
                 for y in 0..oh {
                     let out = &mut row[y * ow..(y + 1) * ow];
-                    match source(geo, 0, y, i, h) {
-                        None => out.fill(T::zero()),
-                        Some(sy) => {
-                            let line = &plane[sy * w..(sy + 1) * w];
-                            for (x, v) in out.iter_mut().enumerate() {
-                                *v = source(geo, 1, x, j, w).map_or(T::zero(), |sx| line[sx]);
-                            }
+                    let Some(sy) = source(geo, 0, y, i, h) else {
+                        out.fill(T::zero());
+                        continue;
+                    };
+                    let line = &plane[sy * w..(sy + 1) * w];
+                    out[..lo].fill(T::zero());
+                    out[hi..].fill(T::zero());
+                    if stride == 1 && lo < hi {
+                        out[lo..hi].copy_from_slice(&line[lo + offset - pad..hi + offset - pad]);
+                    } else {
+                        for (x, v) in out[lo..hi].iter_mut().enumerate() {
+                            *v = line[(lo + x) * stride + offset - pad];
                         }
                     }
                 }
@@ -118,21 +125,40 @@ unsafe fn im2col<T: Element>(image: &[T], geo: &ConvGeometry, d: &Dims, cols: Sh
     }
 }
 
+/// The output positions `lo..hi` along `axis` whose tap `k` falls inside an input of size
+/// `n` (not in the padding).
+#[inline]
+fn valid(geo: &ConvGeometry, axis: usize, k: usize, n: usize, out: usize) -> (usize, usize) {
+    let (stride, offset, pad) = (geo.stride[axis], k * geo.dilation[axis], geo.padding[axis][0]);
+    let lo = pad.saturating_sub(offset).div_ceil(stride);
+    let hi = if n + pad > offset { ((n - 1 + pad - offset) / stride + 1).min(out) } else { 0 };
+    (lo.min(hi), hi)
+}
+
 /// The adjoint of [`im2col`]: adds each column entry into the image element it came from.
 fn col2im<T: Element>(cols: &[T], geo: &ConvGeometry, d: &Dims, image: &mut [T]) {
     let [kh, kw] = geo.kernel;
     let [oh, ow] = d.out;
     let [h, w] = d.hw;
+    let (stride, pad) = (geo.stride[1], geo.padding[1][0]);
     for c in 0..d.cg(geo) {
         let plane = &mut image[c * h * w..(c + 1) * h * w];
         for i in 0..kh {
             for j in 0..kw {
                 let row = &cols[((c * kh + i) * kw + j) * oh * ow..][..oh * ow];
+                let (lo, hi) = valid(geo, 1, j, w, ow);
+                let offset = j * geo.dilation[1];
                 for y in 0..oh {
                     let Some(sy) = source(geo, 0, y, i, h) else { continue };
-                    for (x, &v) in row[y * ow..(y + 1) * ow].iter().enumerate() {
-                        if let Some(sx) = source(geo, 1, x, j, w) {
-                            plane[sy * w + sx] = plane[sy * w + sx] + v;
+                    let line = &mut plane[sy * w..(sy + 1) * w];
+                    let values = &row[y * ow + lo..y * ow + hi];
+                    if stride == 1 && lo < hi {
+                        let target = &mut line[lo + offset - pad..hi + offset - pad];
+                        target.iter_mut().zip(values).for_each(|(t, &v)| *t = *t + v);
+                    } else {
+                        for (x, &v) in values.iter().enumerate() {
+                            let t = &mut line[(lo + x) * stride + offset - pad];
+                            *t = *t + v;
                         }
                     }
                 }
@@ -159,9 +185,16 @@ unsafe fn gemm<T: Element>(
     unsafe { T::gemm(m, k, n, (a.0, a.1 as isize, a.2 as isize), (b.0, b.1 as isize, b.2 as isize), c, parallel) }
 }
 
-/// Runs `f(sample)` for every sample, on rayon if the convolution is large.
-fn per_sample(n: usize, macs: usize, f: impl Fn(usize) + Sync + Send) {
-    if n > 1 && macs >= PARALLEL_MACS { (0..n).into_par_iter().for_each(f) } else { (0..n).for_each(f) }
+/// Runs `f(buffer, sample)` for every sample, on rayon if the convolution is large; each
+/// worker reuses one scratch buffer of `len` elements (whose old contents `f` overwrites).
+fn per_sample<T: Element>(n: usize, macs: usize, len: usize, f: impl Fn(&mut [T], usize) + Sync + Send) {
+    let buffer = || vec![T::zero(); len];
+    if n > 1 && macs >= PARALLEL_MACS {
+        (0..n).into_par_iter().for_each_init(buffer, |b, i| f(b, i))
+    } else {
+        let mut b = buffer();
+        (0..n).for_each(|i| f(&mut b, i))
+    }
 }
 
 fn dims(n: usize, c: usize, o: usize, hw: [usize; 2], geo: &ConvGeometry) -> Dims {
@@ -185,8 +218,7 @@ pub(crate) fn conv2d<T: Element>(x: &Array<T>, w: &Array<T>, geo: &ConvGeometry)
             return;
         }
         let y = SharedMut(out.as_mut_ptr());
-        per_sample(d.n, d.n * d.o * p * ckk, |n| {
-            let mut cols = vec![T::zero(); ckk * p];
+        per_sample(d.n, d.n * d.o * p * ckk, ckk * p, |cols: &mut [T], n| {
             for g in 0..geo.groups {
                 let image = &xs[(n * d.c + g * d.cg(geo)) * d.in_plane()..][..d.cg(geo) * d.in_plane()];
                 // SAFETY: cols is [ckk, p], this thread's own.
@@ -222,8 +254,7 @@ pub(crate) fn conv2d_input<T: Element>(g: &Array<T>, w: &Array<T>, geo: &ConvGeo
             return;
         }
         let dx = SharedMut(out.as_mut_ptr());
-        per_sample(d.n, d.n * d.o * p * ckk, |n| {
-            let mut cols = vec![T::zero(); ckk * p];
+        per_sample(d.n, d.n * d.o * p * ckk, ckk * p, |cols: &mut [T], n| {
             for grp in 0..geo.groups {
                 // SAFETY: wᵀ's group block is [ckk, og] (column stride ckk); g's is [og, p].
                 unsafe {
@@ -269,7 +300,7 @@ pub(crate) fn conv2d_weight<T: Element>(x: &Array<T>, g: &Array<T>, geo: &ConvGe
             let width = count * p;
             for grp in 0..geo.groups {
                 let cols_ptr = SharedMut(cols.as_mut_ptr());
-                per_sample(count, count * og * p * ckk, |i| {
+                per_sample(count, count * og * p * ckk, 0, |_: &mut [T], i| {
                     let n = start + i;
                     let image = &xs[(n * d.c + grp * d.cg(geo)) * d.in_plane()..][..d.cg(geo) * d.in_plane()];
                     // SAFETY: cols is [ckk, width]; sample i writes columns i·p..(i+1)·p of

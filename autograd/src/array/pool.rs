@@ -27,24 +27,22 @@ pub(crate) fn max_pool2d_indices<T: Element>(x: &Array<T>, geo: &ConvGeometry) -
     }
     let plane_work = |(plane, idx): (usize, &mut [usize])| {
         let values = &data[plane * h * w..(plane + 1) * h * w];
+        let rows = |o: usize| window(geo, 0, o, h);
+        let cols = |o: usize| window(geo, 1, o, w);
         for oy in 0..out[0] {
+            let (y0, y1) = rows(oy);
             for ox in 0..out[1] {
-                let mut best: Option<(usize, T)> = None;
-                for i in 0..geo.kernel[0] {
-                    let Some(y) = tap(geo, 0, oy, i, h) else { continue };
-                    for j in 0..geo.kernel[1] {
-                        let Some(x) = tap(geo, 1, ox, j, w) else { continue };
-                        let v = values[y * w + x];
-                        let better = match best {
-                            None => true,
-                            Some((_, b)) => v > b || (v.is_nan() && !b.is_nan()),
-                        };
-                        if better {
-                            best = Some((y * w + x, v));
+                let (x0, x1) = cols(ox);
+                // Windows always hold a real element (padding is at most half the kernel).
+                let (mut best_at, mut best) = (y0 * w + x0, values[y0 * w + x0]);
+                for y in y0..y1 {
+                    for (x, &v) in values[y * w + x0..y * w + x1].iter().enumerate() {
+                        if v > best || (v.is_nan() && !best.is_nan()) {
+                            (best_at, best) = (y * w + x0 + x, v);
                         }
                     }
                 }
-                idx[oy * out[1] + ox] = best.map_or(0, |(i, _)| i);
+                idx[oy * out[1] + ox] = best_at;
             }
         }
     };
@@ -56,9 +54,11 @@ pub(crate) fn max_pool2d_indices<T: Element>(x: &Array<T>, geo: &ConvGeometry) -
     indices
 }
 
-/// The input coordinate of output position `o` and tap `k` along `axis`, if not padding.
+/// The input positions `start..end` along `axis` under window `o` (pooling has dilation 1),
+/// padding cut off.
 #[inline]
-fn tap(geo: &ConvGeometry, axis: usize, o: usize, k: usize, n: usize) -> Option<usize> {
-    let pos = (o * geo.stride[axis] + k * geo.dilation[axis]).checked_sub(geo.padding[axis][0])?;
-    (pos < n).then_some(pos)
+fn window(geo: &ConvGeometry, axis: usize, o: usize, n: usize) -> (usize, usize) {
+    let start = (o * geo.stride[axis]) as isize - geo.padding[axis][0] as isize;
+    let end = (start + geo.kernel[axis] as isize).min(n as isize);
+    (start.max(0) as usize, end.max(0) as usize)
 }

@@ -16,7 +16,7 @@ use crate::tensor::Tensor;
 /// The window geometry of a pooling op over `input` `[n, c, h, w]`.
 ///
 /// # Panics
-/// If the input is not 4-D, the kernel or stride is zero, the padding exceeds half the
+/// If the input is not 4-D or has an empty plane, the kernel or stride is zero, the padding exceeds half the
 /// kernel (as PyTorch) or the window does not fit.
 #[track_caller]
 fn pool_geometry(
@@ -26,8 +26,8 @@ fn pool_geometry(
     stride: [usize; 2],
     padding: [usize; 2],
 ) -> ConvGeometry {
-    if input.len() != 4 {
-        shape_panic(format!("{op}: input {input:?}: expected [n, c, h, w]"));
+    if input.len() != 4 || input[2] == 0 || input[3] == 0 {
+        shape_panic(format!("{op}: input {input:?}: expected [n, c, h, w] with h and w at least 1"));
     }
     if kernel.contains(&0) || (0..2).any(|a| 2 * padding[a] > kernel[a]) {
         shape_panic(format!(
