@@ -12,6 +12,10 @@ use tapegrad::{Fit, Objective, evaluate};
 
 use super::{Flags, fail, output_dir, print_final};
 
+/// Builds a CNN from the image shape `[channels, height, width]`, the number of classes and
+/// the `--hidden` flag.
+pub type CnnBuilder = fn([usize; 3], usize, &str, &mut StdRng) -> Sequential;
+
 /// What differs between the image examples.
 pub struct Task {
     /// The example's name (also the output folder's).
@@ -33,7 +37,7 @@ pub struct Task {
     /// A convolutional model for `[channels, height, width]` images and this many classes
     /// and `--hidden` widths (its to interpret, or ignore; `dropout` is unused; inputs stay
     /// `[n, c, h, w]`); `None` for the MLP.
-    pub cnn: Option<fn([usize; 3], usize, &str, &mut StdRng) -> Sequential>,
+    pub cnn: Option<CnnBuilder>,
     /// Default optimizer and batch size.
     pub optimizer: &'static str,
     pub batch_size: usize,

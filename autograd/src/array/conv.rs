@@ -100,7 +100,8 @@ unsafe fn im2col<T: Element>(image: &[T], geo: &ConvGeometry, d: &Dims, cols: Sh
         for i in 0..kh {
             for j in 0..kw {
                 // SAFETY: the caller's promise.
-                let row = unsafe { std::slice::from_raw_parts_mut(cols.at(((c * kh + i) * kw + j) * row_stride), oh * ow) };
+                let row =
+                    unsafe { std::slice::from_raw_parts_mut(cols.at(((c * kh + i) * kw + j) * row_stride), oh * ow) };
                 let (lo, hi) = valid(geo, 1, j, w, ow);
                 let offset = j * geo.dilation[1];
                 for y in 0..oh {
@@ -272,7 +273,7 @@ pub(crate) fn conv2d_input<T: Element>(g: &Array<T>, w: &Array<T>, geo: &ConvGeo
                 // SAFETY: sample n's group grp is a disjoint part of the output.
                 let image =
                     unsafe { std::slice::from_raw_parts_mut(dx.at((n * c + grp * d.cg(geo)) * d.in_plane()), len) };
-                col2im(&cols, geo, &d, image);
+                col2im(cols, geo, &d, image);
             }
         });
     })
