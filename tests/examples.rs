@@ -92,7 +92,7 @@ fn the_cnns_run_on_idx_files_and_draw_their_filters() {
     write_idx_set(&dir, "train", 400, 3);
     write_idx_set(&dir, "t10k", 100, 4);
     let data = dir.display().to_string();
-    let flags = ["--data-dir", &data, "--epochs", "2", "--batch-size", "32"];
+    let flags = ["--data-dir", &data, "--epochs", "3", "--batch-size", "32"];
     let metrics = lenet::run_with(args(&flags, &dir));
     assert!(metric(&metrics, "test_accuracy") > 0.9, "{metrics:?}");
     for file in ["filters.png", "confusion.png", "loss.png", "history.csv"] {
