@@ -236,7 +236,7 @@ impl<T: Element> Tensor<T> {
     ///
     /// ```
     /// use tapegrad_autograd::{ConvOptions, Tensor};
-    /// let x = Tensor::ones(&[1, 1, 2, 2]);
+    /// let x = Tensor::<f32>::ones(&[1, 1, 2, 2]);
     /// let up = x.conv_transpose2d(&Tensor::ones(&[1, 1, 2, 2]), None, ConvOptions::default().stride(2), [0, 0]);
     /// assert_eq!(up.shape(), &[1, 1, 4, 4]);
     /// assert_eq!(up.sum().item(), 16.0f32);
