@@ -2,7 +2,7 @@
 //! output lines `workload tapegrad threads metric value`, timed inside the program after a
 //! warm-up. The thread count is rayon's (RAYON_NUM_THREADS).
 //!
-//! cargo run --release --example bench -- w1 [batch...] | w2 | w3 | w4
+//! cargo run --release --example bench -- w1 [batch...] | w2 | w3 | w4 | w5
 //! RAYON_NUM_THREADS=1 cargo run --release --example bench -- w2
 //!
 //! For profiles with a fixed amount of work (callgrind counts instructions, not time), set
@@ -34,8 +34,9 @@ fn main() {
         Some("w2") => w2(),
         Some("w3") => w3(),
         Some("w4") => w4(),
+        Some("w5") => w5(args.get(1).and_then(|a| a.parse().ok())),
         _ => {
-            eprintln!("usage: bench w1 [batch...] | w2 | w3 | w4");
+            eprintln!("usage: bench w1 [batch...] | w2 | w3 | w4 | w5 [batches]");
             std::process::exit(2);
         }
     }
@@ -184,4 +185,49 @@ fn w4() {
     let x = random(&[ELEM_N], 5);
     let t = bench(|| drop(black_box((&x * 1.5 - 0.25).relu().value())), 2, 5, 1.0);
     report("w4", "gb_per_s", (ELEM_N * 8) as f64 / t / 1e9);
+}
+
+/// W5: one epoch of a LeNet-style CNN on 60,000 MNIST-shaped `[1, 28, 28]` images, batch
+/// 64: conv 1→6 5×5 pad 2, ReLU, max-pool 2, conv 6→16 5×5, ReLU, max-pool 2, flatten,
+/// 400→120 ReLU → 84 ReLU → 10, softmax cross-entropy, SGD lr 0.05. The same network as
+/// `bench/w5_lenet_torch.py`. `batches` shortens the epoch (for profiling); the time
+/// reported is always per full epoch of 937 batches.
+fn w5(batches: Option<usize>) {
+    const BS: usize = 64;
+    let (x, labels) = synth_mnist();
+    let x = x.reshape([N_TRAIN, 1, 28, 28]);
+    let mut rng = StdRng::seed_from_u64(SEED);
+    let model = Sequential::new()
+        .add(Conv2d::with_options(1, 6, 5, ConvOptions::default().padding(2), Init::Default, true, &mut rng))
+        .add(ReLU)
+        .add(MaxPool2d::new(2))
+        .add(Conv2d::with_options(6, 16, 5, ConvOptions::default(), Init::Default, true, &mut rng))
+        .add(ReLU)
+        .add(MaxPool2d::new(2))
+        .add(Flatten)
+        .add(Linear::new(400, 120, &mut rng))
+        .add(ReLU)
+        .add(Linear::new(120, 84, &mut rng))
+        .add(ReLU)
+        .add(Linear::new(84, N_OUT, &mut rng));
+    let mut sgd = Sgd::new(model.parameters(), SgdConfig { lr: 0.05, ..Default::default() }).unwrap();
+    let full = N_TRAIN / BS;
+    let batches = batches.unwrap_or(full).clamp(1, full);
+    let mut step = |i: usize| {
+        let targets = Indices::from(labels[i * BS..(i + 1) * BS].to_vec());
+        let loss = cross_entropy(&model.forward(&x.narrow(0, i * BS, BS)), &targets, Reduction::Mean);
+        sgd.zero_grad();
+        loss.backward();
+        sgd.step();
+    };
+    (0..10).for_each(&mut step);
+    let start = Instant::now();
+    (0..batches).for_each(&mut step);
+    let seconds = start.elapsed().as_secs_f64() * full as f64 / batches as f64;
+    let check = no_grad(|| {
+        let targets = Indices::from(labels[..1000].to_vec());
+        cross_entropy(&model.forward(&x.narrow(0, 0, 1000)), &targets, Reduction::Mean).item()
+    });
+    eprintln!("tapegrad w5 final loss(first 1000) = {check:.4}");
+    report("w5_lenet_bs64", "sec_per_epoch", seconds);
 }

@@ -21,6 +21,10 @@ const TASK: Task = Task {
     epochs: 25,
     lr: 5e-4,
     dropout: 0.2,
+    cnn: None,
+    optimizer: "adam",
+    cosine: false,
+    batch_size: 128,
     standardize: true,
 };
 

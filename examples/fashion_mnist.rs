@@ -19,6 +19,10 @@ const TASK: Task = Task {
     epochs: 20,
     lr: 1e-3,
     dropout: 0.2,
+    cnn: None,
+    optimizer: "adam",
+    cosine: false,
+    batch_size: 128,
     standardize: false,
 };
 

@@ -19,6 +19,10 @@ const TASK: Task = Task {
     epochs: 12,
     lr: 1e-3,
     dropout: 0.1,
+    cnn: None,
+    optimizer: "adam",
+    cosine: false,
+    batch_size: 128,
     standardize: false,
 };
 

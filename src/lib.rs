@@ -41,12 +41,14 @@ pub mod prelude {
     pub use rand::SeedableRng;
     pub use rand::rngs::StdRng;
     pub use tapegrad_autograd::{
-        Array, Function, GradcheckOptions, Indices, Tensor, detect_anomaly, grad, gradcheck, gradgradcheck, no_grad,
+        Array, ConvOptions, Function, GradcheckOptions, Indices, Tensor, detect_anomaly, grad, gradcheck,
+        gradgradcheck, no_grad,
     };
     pub use tapegrad_datasets::{Batch, DataLoader, Dataset, Targets};
     pub use tapegrad_nn::{
-        Activation, Dropout, Flatten, GELU, Identity, Init, LeakyReLU, Linear, LogSoftmax, Module, ReLU, Reduction,
-        Sequential, Sigmoid, Softmax, Tanh, accuracy, cross_entropy, mse_loss,
+        Activation, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout, Flatten, GELU,
+        Identity, Init, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ReLU, Reduction, Sequential,
+        Sigmoid, Softmax, Tanh, Unflatten, accuracy, cross_entropy, mse_loss,
     };
     pub use tapegrad_optim::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,

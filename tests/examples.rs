@@ -9,8 +9,14 @@
 mod california_housing;
 #[path = "../examples/cifar10.rs"]
 mod cifar10;
+#[path = "../examples/cifar10_cnn.rs"]
+mod cifar10_cnn;
+#[path = "../examples/fashion_cnn.rs"]
+mod fashion_cnn;
 #[path = "../examples/fashion_mnist.rs"]
 mod fashion_mnist;
+#[path = "../examples/lenet.rs"]
+mod lenet;
 #[path = "../examples/mnist.rs"]
 mod mnist;
 #[path = "../examples/mnist_ddp.rs"]
@@ -100,8 +106,48 @@ fn mnist_ddp_runs_as_one_process_and_checkpoints() {
 }
 
 #[test]
+fn the_cnns_run_on_idx_files_and_draw_their_filters() {
+    let dir = scratch("cnn");
+    write_idx_set(&dir, "train", 400, 3);
+    write_idx_set(&dir, "t10k", 100, 4);
+    let data = dir.display().to_string();
+    let flags = ["--data-dir", &data, "--epochs", "3", "--batch-size", "32"];
+    let metrics = lenet::run_with(args(&flags, &dir));
+    assert!(metric(&metrics, "test_accuracy") > 0.9, "{metrics:?}");
+    for file in ["filters.png", "confusion.png", "loss.png", "history.csv"] {
+        assert!(dir.join("out").join(file).exists(), "{file} missing");
+    }
+    let metrics = fashion_cnn::run_with(args(&flags, &dir));
+    assert!(metric(&metrics, "test_accuracy") > 0.9, "{metrics:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn cifar10_runs_on_binary_batches() {
-    let dir = scratch("cifar").join("cifar-10-batches-bin");
+    let dir = write_cifar_fixtures("cifar");
+    let data = dir.display().to_string();
+    let flags =
+        ["--data-dir", &data, "--records-per-file", "40", "--epochs", "8", "--hidden", "64", "--batch-size", "20"];
+    let metrics = cifar10::run_with(args(&flags, &dir));
+    assert!(metric(&metrics, "test_accuracy") > 0.8, "{metrics:?}");
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn cifar10_cnn_runs_on_binary_batches() {
+    let dir = write_cifar_fixtures("cifar_cnn");
+    let data = dir.display().to_string();
+    let flags =
+        ["--data-dir", &data, "--records-per-file", "40", "--epochs", "3", "--hidden", "8,16", "--batch-size", "20"];
+    let metrics = cifar10_cnn::run_with(args(&flags, &dir));
+    assert!(metric(&metrics, "test_accuracy") > 0.8, "{metrics:?}");
+    assert!(dir.join("out").join("filters.png").exists());
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}
+
+/// Five training batches and a test batch of 40 banded 32×32 RGB records each.
+fn write_cifar_fixtures(name: &str) -> PathBuf {
+    let dir = scratch(name).join("cifar-10-batches-bin");
     std::fs::create_dir_all(&dir).unwrap();
     let records = 40;
     for (i, file) in ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"]
@@ -116,12 +162,7 @@ fn cifar10_runs_on_binary_batches() {
         }
         std::fs::write(dir.join(format!("{file}.bin")), bytes).unwrap();
     }
-    let data = dir.display().to_string();
-    let flags =
-        ["--data-dir", &data, "--records-per-file", "40", "--epochs", "8", "--hidden", "64", "--batch-size", "20"];
-    let metrics = cifar10::run_with(args(&flags, &dir));
-    assert!(metric(&metrics, "test_accuracy") > 0.8, "{metrics:?}");
-    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    dir
 }
 
 #[test]

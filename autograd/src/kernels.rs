@@ -13,9 +13,10 @@
 #![allow(private_interfaces)]
 
 use crate::array::Array;
+use crate::array::ConvGeometry;
 use crate::element::Element;
 use crate::graph::{Sink, walk};
-use crate::ops::{Binary, Comparison, How, Indexing, Unary};
+use crate::ops::{Binary, Comparison, Conv, How, Indexing, Unary};
 use crate::tensor::Tensor;
 
 /// The compiled-once entry points (implemented for f32 and f64 only).
@@ -58,6 +59,14 @@ pub trait Kernels: Sized {
         Self: Element;
     /// [`Array::concat`].
     fn concat(parts: &[Array<Self>], axis: usize) -> Array<Self>
+    where
+        Self: Element;
+    /// The convolution ops' forward.
+    fn conv(op: &Conv, a: &Array<Self>, b: &Array<Self>) -> Array<Self>
+    where
+        Self: Element;
+    /// Max pooling's arg-max positions.
+    fn max_pool_indices(x: &Array<Self>, geo: &ConvGeometry) -> Vec<usize>
     where
         Self: Element;
     /// The indexing ops' forward.
@@ -117,6 +126,14 @@ impl Kernels for f32 {
     #[inline(never)]
     fn concat(parts: &[Array<f32>], axis: usize) -> Array<f32> {
         Array::concat(parts, axis)
+    }
+    #[inline(never)]
+    fn conv(op: &Conv, a: &Array<f32>, b: &Array<f32>) -> Array<f32> {
+        op.forward_array(a, b)
+    }
+    #[inline(never)]
+    fn max_pool_indices(x: &Array<f32>, geo: &ConvGeometry) -> Vec<usize> {
+        crate::array::max_pool2d_indices(x, geo)
     }
     #[inline(never)]
     fn indexing(op: &Indexing, x: &Array<f32>) -> Array<f32> {
@@ -191,6 +208,14 @@ impl Kernels for f64 {
     #[inline(never)]
     fn concat(parts: &[Array<f64>], axis: usize) -> Array<f64> {
         Array::concat(parts, axis)
+    }
+    #[inline(never)]
+    fn conv(op: &Conv, a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
+        op.forward_array(a, b)
+    }
+    #[inline(never)]
+    fn max_pool_indices(x: &Array<f64>, geo: &ConvGeometry) -> Vec<usize> {
+        crate::array::max_pool2d_indices(x, geo)
     }
     #[inline(never)]
     fn indexing(op: &Indexing, x: &Array<f64>) -> Array<f64> {

@@ -53,5 +53,6 @@ pub use error::Error;
 pub use gradcheck::{GradcheckError, GradcheckOptions, gradcheck, gradgradcheck};
 pub use graph::{enable_grad, grad, grad_with, is_grad_enabled, no_grad};
 pub use indices::Indices;
+pub use ops::{ConvOptions, Padding, Pair};
 pub use shape::{Dim, Dims, IntoShape, Shape};
 pub use tensor::{Tensor, live_tensors};

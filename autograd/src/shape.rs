@@ -239,6 +239,53 @@ impl<S: IntoShape + ?Sized> IntoShape for &S {
     }
 }
 
+/// Checks a 2-D convolution's operands, NCHW input `[n, c, h, w]` and OIHW weight
+/// `[o, c/groups, kh, kw]`, and returns where its windows lie. `padding` is
+/// `[[top, bottom], [left, right]]`.
+///
+/// # Panics
+/// If either operand is not 4-D, a stride, dilation or group count is zero, the channels do
+/// not fit the groups, or the dilated kernel does not fit the padded input; the message
+/// names `op` and every shape and setting.
+#[track_caller]
+pub fn conv_geometry(
+    op: &str,
+    input: &[usize],
+    weight: &[usize],
+    stride: [usize; 2],
+    padding: [[usize; 2]; 2],
+    dilation: [usize; 2],
+    groups: usize,
+) -> crate::array::ConvGeometry {
+    if input.len() != 4 || weight.len() != 4 {
+        shape_panic(format!(
+            "{op}: input {input:?} and weight {weight:?}: expected input [n, c, h, w] and weight [o, c/groups, kh, kw]"
+        ));
+    }
+    if stride.contains(&0) || dilation.contains(&0) || groups == 0 {
+        shape_panic(format!("{op}: stride {stride:?}, dilation {dilation:?} and groups {groups} must be positive"));
+    }
+    if input[1] != weight[1] * groups || !weight[0].is_multiple_of(groups) {
+        shape_panic(format!(
+            "{op}: input {input:?} has {} channels but weight {weight:?} with groups {groups} expects {} \
+             (and its {} output channels must divide into the groups)",
+            input[1],
+            weight[1] * groups,
+            weight[0]
+        ));
+    }
+    let geo = crate::array::ConvGeometry { stride, padding, dilation, groups, kernel: [weight[2], weight[3]] };
+    for axis in 0..2 {
+        if geo.output_size(axis, input[2 + axis]).is_none() {
+            shape_panic(format!(
+                "{op}: kernel {:?} with dilation {dilation:?} does not fit input {input:?} padded by {padding:?}",
+                geo.kernel
+            ));
+        }
+    }
+    geo
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,9 +115,35 @@ fn rows() -> Vec<Row> {
         Row { name: "gather", inputs: || ranked(Any, 1), f: |x, s| gathered(&x[0], s) },
         Row { name: "scatter_add", inputs: || ranked(Any, 1), f: |x, s| scattered(&x[0], s) },
         Row { name: "index_add", inputs: || ranked(Any, 1), f: |x, s| index_added(&x[0], s) },
+        // convolution and pooling (fewer cases: each is hundreds of convolutions)
+        Row {
+            name: "conv2d",
+            inputs: || conv_inputs(2),
+            f: |x, s| x[0].conv2d(&x[1], Some(&x[2]), conv_options(&x[0], &x[1], s)),
+        },
+        Row {
+            name: "conv1d",
+            inputs: || conv_inputs(1),
+            f: |x, s| x[0].conv1d(&x[1], Some(&x[2]), conv_options(&x[0], &x[1], s)),
+        },
+        Row { name: "conv_transpose2d", inputs: conv_transpose_inputs, f: |x, s| transposed_conv(x, s) },
+        Row {
+            name: "max_pool2d",
+            inputs: distinct_images,
+            f: |x, s| x[0].max_pool2d(pool_window(&x[0], s), 1 + (s >> 4) as usize % 2, 0),
+        },
+        Row { name: "max_pool2d_padded", inputs: distinct_images, f: |x, _| x[0].max_pool2d(2, 1, 1) },
+        Row { name: "avg_pool2d", inputs: || images(Domain::Any), f: |x, s| avg_pooled(&x[0], s) },
+        Row { name: "adaptive_avg_pool2d", inputs: || images(Domain::Any), f: |x, s| adaptive_pooled(&x[0], s) },
         // the test's own custom op, through the extension trait
         Row { name: "custom_op", inputs: || one(Any), f: |x, _| Softsign.apply(&[&x[0]]) },
     ]
+}
+
+/// Rows whose every case runs hundreds of convolutions get a quarter of the cases.
+fn cases_for(row: &Row, per_row: u32) -> Config {
+    let heavy = row.name.starts_with("conv") || row.name.contains("pool");
+    cases(if heavy { per_row / 4 } else { per_row })
 }
 
 fn cases(per_row: u32) -> Config {
@@ -128,7 +154,8 @@ fn cases(per_row: u32) -> Config {
 fn every_op_matches_finite_differences() {
     let options = GradcheckOptions::default();
     for row in rows() {
-        let mut runner = TestRunner::new_with_rng(cases(256), TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+        let mut runner =
+            TestRunner::new_with_rng(cases_for(&row, 256), TestRng::deterministic_rng(RngAlgorithm::ChaCha));
         let strategy = ((row.inputs)(), any::<u64>());
         let outcome = runner.run(&strategy, |(inputs, salt)| {
             gradcheck(|x| (row.f)(x, salt), &inputs, &options).map_err(|e| TestCaseError::fail(e.to_string()))
@@ -145,7 +172,8 @@ fn every_op_matches_finite_differences_to_second_order() {
     // cancellation of twice-differenced values.
     let options = GradcheckOptions { atol: 1e-4, ..Default::default() };
     for row in rows() {
-        let mut runner = TestRunner::new_with_rng(cases(64), TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+        let mut runner =
+            TestRunner::new_with_rng(cases_for(&row, 64), TestRng::deterministic_rng(RngAlgorithm::ChaCha));
         let strategy = ((row.inputs)(), any::<u64>());
         let outcome = runner.run(&strategy, |(inputs, salt)| {
             gradgradcheck(|x| (row.f)(x, salt), &inputs, &options).map_err(|e| TestCaseError::fail(e.to_string()))
@@ -208,6 +236,12 @@ fn the_table_covers_every_differentiable_op() {
         "recip",
         "scatter_add",
         "index_add",
+        "conv2d",
+        "conv1d",
+        "conv_transpose2d",
+        "max_pool2d",
+        "avg_pool2d",
+        "adaptive_avg_pool2d",
     ];
     let names: Vec<&str> = rows().iter().map(|r| r.name).collect();
     for op in promised {
@@ -303,6 +337,111 @@ fn concat_inputs(axis: usize) -> BoxedStrategy<Inputs> {
         })
         .prop_map(|(a, b)| vec![a, b])
         .boxed()
+}
+
+/// Input, weight and bias of a convolution with `spatial` axes (1 or 2): 1–2 samples, 1–2
+/// groups of 1–2 channels in and out, kernels of 1–3, inputs at least as large as the
+/// kernel. The options come from the salt ([`conv_options`]).
+fn conv_inputs(spatial: usize) -> BoxedStrategy<Inputs> {
+    let sizes =
+        (1usize..3, 1usize..3, 1usize..3, 1usize..3, proptest::collection::vec((1usize..4, 0usize..3), spatial));
+    sizes
+        .prop_flat_map(move |(n, groups, cg, og, axes)| {
+            let mut xs = vec![n, groups * cg];
+            let mut ws = vec![groups * og, cg];
+            for (k, extra) in axes {
+                xs.push(k + extra);
+                ws.push(k);
+            }
+            (tensor(xs, Domain::Any), tensor(ws, Domain::Any), tensor(vec![groups * og], Domain::Any))
+        })
+        .prop_map(|(x, w, b)| vec![x, w, b])
+        .boxed()
+}
+
+/// Stride 1–2, padding 0–2 or "same", dilation 1–2 where the kernel still fits.
+fn conv_options(x: &Tensor<f64>, w: &Tensor<f64>, salt: u64) -> ConvOptions {
+    let groups = x.shape()[1] / w.shape()[1];
+    let last = x.ndim() - 1;
+    let (size, k) = (x.shape()[last], w.shape()[last]);
+    let stride = 1 + (salt % 2) as usize;
+    let pad = ((salt >> 2) % 3) as usize;
+    let dilation = if 2 * (k - 1) < size + 2 * pad && salt >> 5 & 1 == 1 { 2 } else { 1 };
+    let heights = if x.ndim() == 4 { x.shape()[2] + 2 * pad > dilation * (w.shape()[2] - 1) } else { true };
+    let dilation = if heights { dilation } else { 1 };
+    let options = ConvOptions::default().groups(groups).dilation(dilation);
+    if salt >> 7 & 3 == 0 { options.padding_same() } else { options.stride(stride).padding(pad) }
+}
+
+/// Input `[n, groups·og, h, w]`, weight `[groups·og, cg, kh, kw]` and bias `[groups·cg]`
+/// of a transposed convolution.
+fn conv_transpose_inputs() -> BoxedStrategy<Inputs> {
+    (1usize..3, 1usize..3, 1usize..3, 1usize..3, 1usize..4, 1usize..4, 1usize..4, 1usize..4)
+        .prop_flat_map(|(n, groups, cg, og, kh, kw, h, w)| {
+            let xs = vec![n, groups * og, h, w];
+            let ws = vec![groups * og, cg, kh, kw];
+            (tensor(xs, Domain::Any), tensor(ws, Domain::Any), tensor(vec![groups * cg], Domain::Any))
+        })
+        .prop_map(|(x, w, b)| vec![x, w, b])
+        .boxed()
+}
+
+/// conv_transpose2d with stride and dilation 1–2, output padding below the stride, and
+/// padding that leaves a non-empty output.
+fn transposed_conv(x: &[Tensor<f64>], salt: u64) -> Tensor<f64> {
+    let groups = x[2].shape()[0] / x[1].shape()[1]; // bias [groups·cg], weight [groups·og, cg, …]
+    let stride = 1 + (salt % 2) as usize;
+    let dilation = 1 + (salt >> 3 & 1) as usize;
+    let extra = if stride > 1 { (salt >> 4 & 1) as usize } else { 0 };
+    let k = x[1].shape()[2].min(x[1].shape()[3]);
+    let pad = ((salt >> 5) % 2) as usize * (dilation * (k - 1) / 2);
+    let options = ConvOptions::default().groups(groups).stride(stride).dilation(dilation).padding(pad);
+    x[0].conv_transpose2d(&x[1], Some(&x[2]), options, extra)
+}
+
+/// `[n, c, h, w]` images with 1–2 samples and channels and sides 1–5.
+fn images(domain: Domain) -> BoxedStrategy<Inputs> {
+    (1usize..3, 1usize..3, 1usize..6, 1usize..6)
+        .prop_flat_map(move |(n, c, h, w)| tensor(vec![n, c, h, w], domain))
+        .prop_map(|t| vec![t])
+        .boxed()
+}
+
+/// Images of distinct values (no ties for max pooling), at least 2×2.
+fn distinct_images() -> BoxedStrategy<Inputs> {
+    (1usize..3, 1usize..3, 2usize..6, 2usize..6)
+        .prop_flat_map(|(n, c, h, w)| {
+            let values: Vec<f64> = (0..n * c * h * w).map(|i| i as f64 * 0.1 - 1.0).collect();
+            (Just(vec![n, c, h, w]), Just(values).prop_shuffle(), any::<bool>())
+        })
+        .prop_map(|(s, values, transposed)| {
+            if transposed {
+                let swapped = [s[0], s[1], s[3], s[2]];
+                vec![Tensor::from_array(Array::from_vec(values, &swapped).unwrap().permute(&[0, 1, 3, 2]))]
+            } else {
+                vec![Tensor::from_vec(values, &s).unwrap()]
+            }
+        })
+        .boxed()
+}
+
+/// A window that fits the image: 1–2 on each side.
+fn pool_window(x: &Tensor<f64>, salt: u64) -> [usize; 2] {
+    [2, 3].map(|a| 1 + (salt >> a & 1) as usize).map(|k| k.min(x.shape()[2]).min(x.shape()[3]))
+}
+
+fn avg_pooled(x: &Tensor<f64>, salt: u64) -> Tensor<f64> {
+    let kernel = [x.shape()[2].min(1 + (salt % 3) as usize), x.shape()[3].min(1 + (salt >> 2) as usize % 3)];
+    let pad = if kernel[0].min(kernel[1]) >= 2 { (salt >> 4 & 1) as usize } else { 0 };
+    x.avg_pool2d(kernel, 1 + (salt >> 5 & 1) as usize, pad)
+}
+
+fn adaptive_pooled(x: &Tensor<f64>, salt: u64) -> Tensor<f64> {
+    if salt & 1 == 0 {
+        return x.adaptive_avg_pool2d(1);
+    }
+    let divisor = |n: usize| (1..=n).rev().find(|d| n.is_multiple_of(*d) && (salt >> 3) as usize % n < *d).unwrap_or(1);
+    x.adaptive_avg_pool2d([divisor(x.shape()[2]), divisor(x.shape()[3])])
 }
 
 // ---- per-case choices from the salt ----

@@ -1,15 +1,20 @@
-//! The image classifiers' shared runner: an MLP on MNIST, Fashion-MNIST or CIFAR-10 with
-//! the same flags, progress, pictures and `final:` line.
+//! The image classifiers' shared runner: an MLP or a CNN on MNIST, Fashion-MNIST or
+//! CIFAR-10 with the same flags, progress, pictures and `final:` line.
 
 use std::path::{Path, PathBuf};
 
 use tapegrad::datasets::{DataError, ImageSet, Splits, Standardizer};
 use tapegrad::nn::ConfusionMatrix;
+use tapegrad::optim::CosineAnnealingLR;
 use tapegrad::plot::{ConfusionHeatmap, ImageGrid};
 use tapegrad::prelude::*;
 use tapegrad::{Fit, Objective, evaluate};
 
 use super::{Flags, fail, output_dir, print_final};
+
+/// Builds a CNN from the image shape `[channels, height, width]`, the number of classes and
+/// the `--hidden` flag.
+pub type CnnBuilder = fn([usize; 3], usize, &str, &mut StdRng) -> Sequential;
 
 /// What differs between the image examples.
 pub struct Task {
@@ -29,6 +34,15 @@ pub struct Task {
     pub dropout: f64,
     /// Whether to standardize each input (fitted on the training images).
     pub standardize: bool,
+    /// A convolutional model for `[channels, height, width]` images and this many classes
+    /// and `--hidden` widths (its to interpret, or ignore; `dropout` is unused; inputs stay
+    /// `[n, c, h, w]`); `None` for the MLP.
+    pub cnn: Option<CnnBuilder>,
+    /// Default optimizer and batch size.
+    pub optimizer: &'static str,
+    pub batch_size: usize,
+    /// Whether the learning rate follows a cosine down to 0 over the epochs by default.
+    pub cosine: bool,
 }
 
 /// Runs `task` with `args` as flags; returns the metrics of its `final:` line.
@@ -36,15 +50,17 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
     let mut flags = Flags::parse(task.usage, args);
     let data_dir = flags.optional("data-dir", "folder with the data set's files (default: the cache, downloading)");
     let epochs: usize = flags.get("epochs", task.epochs, "passes over the training data");
-    let batch_size: usize = flags.get("batch-size", 128, "samples per step");
+    let batch_size: usize = flags.get("batch-size", task.batch_size, "samples per step");
     let lr: f64 = flags.get("lr", task.lr, "learning rate");
-    let optimizer: String = flags.get("optimizer", "adam".to_string(), "adam, adamw, sgd, rmsprop or adagrad");
-    let hidden: String = flags.get("hidden", task.hidden.to_string(), "neurons per hidden layer");
+    let optimizer: String = flags.get("optimizer", task.optimizer.to_string(), "adam, adamw, sgd, rmsprop or adagrad");
+    let hidden: String =
+        flags.get("hidden", task.hidden.to_string(), "neurons per hidden layer (CNNs: channels per block, if used)");
     let dropout: f64 = flags.get("dropout", task.dropout, "dropout after each hidden layer");
     let seed: u64 = flags.get("seed", 0, "seed for the weights, dropout and shuffling");
     let threads: usize = flags.get("threads", 0, "rayon threads (0: one per core)");
     let records: usize =
         flags.get("records-per-file", 0, "CIFAR-10 records per batch file, for subsets (0: the standard 10,000)");
+    let cosine: bool = flags.get("cosine", task.cosine, "cosine learning-rate decay to 0 over the epochs");
     let out = flags.optional("out", "folder for the pictures");
     flags.finish();
     if threads > 0 {
@@ -55,7 +71,10 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
     let test_images = splits.test.clone(); // kept as bytes, for the picture of mistakes
     let [channels, height, width] = splits.train.image_shape();
     let classes = splits.train.classes();
-    let (mut train, mut test) = (splits.train.into_dataset(), splits.test.into_dataset());
+    let (mut train, mut test) = match task.cnn {
+        Some(_) => (splits.train.into_images(), splits.test.into_images()),
+        None => (splits.train.into_dataset(), splits.test.into_dataset()),
+    };
     if task.standardize {
         let scaler = Standardizer::fit(&train.inputs);
         train.inputs = scaler.transform(&train.inputs);
@@ -64,42 +83,40 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
     println!("{}: {} training and {} test images of {channels}×{height}×{width}", task.name, train.len(), test.len());
 
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut model = Sequential::new();
-    let mut inputs = channels * height * width;
-    for (i, w) in hidden.split(',').filter(|w| !w.is_empty()).enumerate() {
-        let w: usize = w.trim().parse().unwrap_or_else(|e| fail(&format!("--hidden {w:?}: {e}")));
-        model = model.add(Linear::with_init(inputs, w, Init::KaimingUniform, true, &mut rng)).add(ReLU);
-        if dropout > 0.0 {
-            model = model.add(Dropout::new(dropout, seed + i as u64));
+    let mut model = match task.cnn {
+        Some(build) => {
+            let model = build([channels, height, width], classes.len(), &hidden, &mut rng);
+            println!("model: a CNN of {} layers, {} parameters", model.len(), model.num_parameters());
+            model
         }
-        inputs = w;
-    }
-    model = model.add(Linear::new(inputs, classes.len(), &mut rng));
-    println!(
-        "model: {inputs_total} → {hidden} → {} (ReLU, dropout {dropout}), {} parameters",
-        classes.len(),
-        model.num_parameters(),
-        inputs_total = channels * height * width
-    );
+        None => mlp(&hidden, dropout, seed, channels * height * width, classes.len(), &mut rng),
+    };
 
     let mut optimizer = make_optimizer(&optimizer, model.parameters(), lr);
-    let history = Fit::new(&mut model, optimizer.as_mut(), Objective::CrossEntropy)
+    let mut schedule = cosine.then(|| CosineAnnealingLR::new(optimizer.as_ref(), epochs.max(1), 0.0).expect("valid"));
+    let mut fit = Fit::new(&mut model, optimizer.as_mut(), Objective::CrossEntropy)
         .epochs(epochs)
         .batch_size(batch_size)
         .shuffle(seed)
         .validation_data(&test)
-        .progress(true)
-        .run(&train);
+        .progress(true);
+    if let Some(schedule) = schedule.as_mut() {
+        fit = fit.scheduler(schedule);
+    }
+    let history = fit.run(&train);
 
     model.eval();
     let result = evaluate(&model, &test, Objective::CrossEntropy, 512);
     let mut confusion = ConfusionMatrix::new(classes.len());
-    let predicted = no_grad(|| model.forward(&test.inputs));
+    let predicted = no_grad(|| predict(&model, &test.inputs, 500));
     confusion.update(&predicted, test.targets.classes().expect("class targets"));
     println!("confusion matrix (rows: actual, columns: predicted)\n{confusion}");
 
     let dir = output_dir(out, task.name);
-    let pictures = save_pictures(&dir, task.name, &test_images, &predicted.argmax(1, false).to_vec(), &confusion);
+    let mut pictures = save_pictures(&dir, task.name, &test_images, &predicted.argmax(1, false).to_vec(), &confusion);
+    if task.cnn.is_some() {
+        pictures.push(save_filters(&dir, task.name, &model));
+    }
     history.plot_loss(&format!("{}: loss", task.name), dir.join("loss.png")).unwrap_or_else(|e| fail(&e.to_string()));
     history.write_csv(dir.join("history.csv")).unwrap_or_else(|e| fail(&e.to_string()));
     println!("wrote {}, loss.png and history.csv in {}", pictures.join(", "), dir.display());
@@ -109,6 +126,59 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
     let metrics = vec![("test_accuracy", result.metric), ("test_loss", result.loss)];
     print_final(&metrics, history.epochs.len(), seconds, samples / seconds.max(1e-9));
     metrics
+}
+
+/// The MLP: `hidden` widths ("256,128"), ReLU and dropout after each.
+fn mlp(hidden: &str, dropout: f64, seed: u64, features: usize, classes: usize, rng: &mut StdRng) -> Sequential {
+    let mut model = Sequential::new();
+    let mut inputs = features;
+    for (i, w) in hidden.split(',').filter(|w| !w.is_empty()).enumerate() {
+        let w: usize = w.trim().parse().unwrap_or_else(|e| fail(&format!("--hidden {w:?}: {e}")));
+        model = model.add(Linear::with_init(inputs, w, Init::KaimingUniform, true, rng)).add(ReLU);
+        if dropout > 0.0 {
+            model = model.add(Dropout::new(dropout, seed + i as u64));
+        }
+        inputs = w;
+    }
+    model = model.add(Linear::new(inputs, classes, rng));
+    println!(
+        "model: {features} → {hidden} → {classes} (ReLU, dropout {dropout}), {} parameters",
+        model.num_parameters()
+    );
+    model
+}
+
+/// The model's outputs for `inputs`, `batch` rows at a time (a CNN's activations for a
+/// whole test set at once would not fit in memory).
+fn predict(model: &Sequential, inputs: &Tensor, batch: usize) -> Tensor {
+    let n = inputs.shape()[0];
+    let parts: Vec<Tensor> = (0..n)
+        .step_by(batch.max(1))
+        .map(|start| model.forward(&inputs.narrow(0, start, batch.min(n - start))))
+        .collect();
+    Tensor::concat(&parts.iter().collect::<Vec<_>>(), 0)
+}
+
+/// The first convolution's filters as a picture: one tile per output channel (grayscale
+/// weights on a diverging colormap for one input channel, colour for three).
+fn save_filters(dir: &Path, name: &str, model: &Sequential) -> String {
+    let Some((_, weight)) = model.named_parameters().into_iter().find(|(_, p)| p.ndim() == 4) else {
+        return String::new();
+    };
+    let [out, channels, kh, kw] = [0, 1, 2, 3].map(|a| weight.shape()[a]);
+    let values = weight.to_vec();
+    let mut grid = ImageGrid::new(8.min(out)).scale(8).title(&format!("{name}: first-layer filters"));
+    for (o, filter) in values.chunks(channels * kh * kw).enumerate() {
+        if channels == 3 {
+            let (lo, hi) = filter.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+            let bytes: Vec<u8> = filter.iter().map(|&v| ((v - lo) / (hi - lo).max(1e-12) * 255.0) as u8).collect();
+            grid.push_rgb_planes(kw, kh, &bytes, &o.to_string());
+        } else {
+            grid.push_weights(kw, kh, &filter[..kh * kw], tapegrad::plot::color::Colormap::Diverging, &o.to_string());
+        }
+    }
+    grid.save_png(dir.join("filters.png")).unwrap_or_else(|e| fail(&e.to_string()));
+    "filters.png".to_string()
 }
 
 /// An optimizer by name, at learning rate `lr`, with PyTorch's other defaults.

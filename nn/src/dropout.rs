@@ -1,6 +1,7 @@
 //! Dropout (zeroes a random fraction of activations while training, so no neuron can rely
-//! on another) and Flatten (images to vectors). Any input shape; output shape: the same for
-//! dropout, `[batch, rest…]` merged for flatten.
+//! on another), Flatten (images to vectors) and Unflatten (vectors to images). Any input
+//! shape; output shape: the same for dropout, `[batch, rest…]` merged for flatten,
+//! `[batch, *shape]` for unflatten.
 
 use std::marker::PhantomData;
 use std::sync::Mutex;
@@ -75,5 +76,41 @@ pub struct Flatten;
 impl<T: Element> Module<T> for Flatten {
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
         if x.ndim() <= 2 { x.clone() } else { x.flatten(1, -1) }
+    }
+}
+
+/// Splits the features of `[batch, features]` rows into `[batch, *shape]`, as PyTorch's
+/// `nn.Unflatten(1, shape)`: flat image vectors back to `[batch, c, h, w]` for a CNN.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::{Module, Unflatten};
+/// let images = Module::<f32>::forward(&Unflatten::new(&[1, 28, 28]), &Tensor::zeros(&[64, 784]));
+/// assert_eq!(images.shape(), &[64, 1, 28, 28]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Unflatten {
+    shape: Vec<usize>,
+}
+
+impl Unflatten {
+    /// Rows to `shape` (whose sizes multiply to the row length).
+    pub fn new(shape: &[usize]) -> Self {
+        Unflatten { shape: shape.to_vec() }
+    }
+}
+
+impl<T: Element> Module<T> for Unflatten {
+    /// # Panics
+    /// If the input's features do not fill `shape`.
+    #[track_caller]
+    fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+        let features: usize = self.shape.iter().product();
+        if x.ndim() != 2 || x.shape()[1] != features {
+            panic!("Unflatten: input {:?} does not split into [batch, {:?}]", x.shape(), self.shape);
+        }
+        let mut shape = vec![x.shape()[0]];
+        shape.extend(&self.shape);
+        x.reshape(shape.as_slice())
     }
 }

@@ -22,17 +22,24 @@
 //! Layers implement [`Module`]; [`Sequential`] stacks them; custom models are plain structs.
 
 mod activation;
+mod batchnorm;
 pub mod checkpoint;
+mod conv;
 mod dropout;
 mod init;
+mod layernorm;
 mod linear;
 mod loss;
 mod metrics;
 mod module;
+mod pool;
 
 pub use activation::{Activation, GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
-pub use dropout::{Dropout, Flatten};
+pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
+pub use conv::{Conv1d, Conv2d};
+pub use dropout::{Dropout, Flatten, Unflatten};
 pub use init::Init;
+pub use layernorm::LayerNorm;
 pub use linear::Linear;
 pub use loss::{
     Reduction, binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, cross_entropy_soft, huber_loss,
@@ -40,3 +47,4 @@ pub use loss::{
 };
 pub use metrics::{ConfusionMatrix, accuracy, binary_accuracy, mae, r2_score, rmse};
 pub use module::{Module, Sequential, prefixed};
+pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};

@@ -58,6 +58,15 @@ pub trait Module<T: Element = f32>: Send + Sync {
         Vec::new()
     }
 
+    /// Parameters and buffers by name, as PyTorch's `state_dict`: what a checkpoint of the
+    /// model must hold (`checkpoint::save_params(path, &model.state_dict(), …)` and
+    /// `load_into(path, &model.state_dict())`).
+    fn state_dict(&self) -> Vec<(String, Tensor<T>)> {
+        let mut all = self.named_parameters();
+        all.extend(self.named_buffers());
+        all
+    }
+
     /// Switches between training (`true`) and evaluation behaviour: dropout drops only
     /// while training. Layers without such behaviour ignore it.
     fn set_training(&mut self, _training: bool) {}

@@ -6,12 +6,14 @@
 //! storage and copy nothing. Kernels always write a fresh contiguous array, so an array's
 //! data never changes once it is shared.
 
+mod conv;
 mod elementwise;
 pub(crate) mod gemm;
 mod index;
 pub(crate) mod math;
 mod matmul;
 mod parallel;
+mod pool;
 mod reduce;
 mod storage;
 
@@ -22,8 +24,11 @@ use crate::element::Element;
 use crate::error::Error;
 use crate::shape::{Shape, Strides, contiguous_strides, numel, shape_panic};
 
+pub use conv::ConvGeometry;
+pub(crate) use conv::{conv2d, conv2d_input, conv2d_weight};
 pub(crate) use matmul::blocked_gemm;
 pub use parallel::PARALLEL_THRESHOLD;
+pub(crate) use pool::max_pool2d_indices;
 use storage::Storage;
 pub use storage::{BufferCache, CACHE_BYTES, CACHE_MIN, INLINE, release_cached_memory};
 

@@ -7,9 +7,11 @@
 //! and have no backward of their own.
 
 mod binary;
+pub(crate) mod conv;
 mod index;
 mod matmul;
 mod movement;
+mod pool;
 mod reduce;
 mod softmax;
 mod unary;
@@ -17,6 +19,8 @@ mod unary;
 use smallvec::{SmallVec, smallvec};
 
 pub(crate) use binary::{Binary, Comparison, Select};
+pub(crate) use conv::Conv;
+pub use conv::{ConvOptions, Padding, Pair};
 pub(crate) use index::Indexing;
 pub(crate) use movement::Movement;
 pub(crate) use reduce::{How, Reduce};
@@ -38,6 +42,7 @@ pub(crate) enum Op<T: Element> {
     Reduce(Reduce),
     Movement(Movement),
     Matmul,
+    Conv(Conv),
     LogSoftmax(usize),
     Indexing(Box<Indexing>),
     Custom(Custom<T>),
@@ -53,6 +58,7 @@ impl<T: Element> Op<T> {
             Op::Reduce(op) => op.name(),
             Op::Movement(op) => op.name(),
             Op::Matmul => "matmul",
+            Op::Conv(op) => op.name(),
             Op::LogSoftmax(_) => "log_softmax",
             Op::Indexing(op) => op.name(),
             Op::Custom(op) => op.name(),
@@ -75,6 +81,7 @@ impl<T: Element> Op<T> {
             Op::Reduce(op) => smallvec![Some(op.backward(&inputs[0], output, grad))],
             Op::Movement(op) => op.backward(inputs, grad),
             Op::Matmul => matmul::backward(&inputs[0], &inputs[1], grad),
+            Op::Conv(op) => op.backward(&inputs[0], &inputs[1], grad),
             Op::LogSoftmax(axis) => smallvec![Some(softmax::log_softmax_backward(*axis, output, grad))],
             Op::Indexing(op) => smallvec![Some(op.backward(&inputs[0], grad))],
             Op::Custom(op) => op.backward(inputs, output, grad, retain),
