@@ -138,6 +138,22 @@ pub(crate) fn for_each_index(n: usize, work: usize, f: impl Fn(usize) + Sync + S
     }
 }
 
+/// Runs `task(0)`, …, `task(n - 1)`: the first on the calling thread, the others on rayon's
+/// workers, returning when all are done. A caller outside the pool (a training loop's main
+/// thread) would otherwise sleep while every worker is woken, and on two cores a third
+/// runnable thread slows the serial work between parallel kernels.
+pub(crate) fn run_tasks(n: usize, task: impl Fn(usize) + Sync) {
+    let task = &task;
+    rayon::in_place_scope(|scope| {
+        for t in 1..n {
+            scope.spawn(move |_| task(t));
+        }
+        if n > 0 {
+            task(0);
+        }
+    });
+}
+
 /// A pointer into an output buffer that parallel workers share because each writes its own,
 /// disjoint elements (the caller's promise, stated at each use).
 #[derive(Clone, Copy)]
