@@ -31,7 +31,7 @@ usage: mpirun -np 2 target/release/examples/mnist_ddp [flags]   (built with --fe
 fn main() {
     let comm = init().unwrap_or_else(|e| fail(&e.to_string()));
     let args = std::env::args().skip(1).collect();
-    abort_on_error(&comm, || train(comm.as_ref(), args));
+    abort_on_error(comm.as_ref(), || train(comm.as_ref(), args));
 }
 
 /// Runs the example as one process with `args` as its flags (for tests).

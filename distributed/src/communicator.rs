@@ -132,30 +132,3 @@ impl<C: Communicator + ?Sized> Communicator for &C {
         (**self).abort(code)
     }
 }
-
-impl<C: Communicator + ?Sized> Communicator for Box<C> {
-    fn rank(&self) -> usize {
-        (**self).rank()
-    }
-    fn size(&self) -> usize {
-        (**self).size()
-    }
-    fn broadcast(&self, data: &mut [f32], root: usize) {
-        (**self).broadcast(data, root)
-    }
-    fn all_reduce_sum(&self, data: &mut [f32]) {
-        (**self).all_reduce_sum(data)
-    }
-    fn all_to_all(&self, send: &[f32], send_counts: &[usize], recv: &mut [f32], recv_counts: &[usize]) {
-        (**self).all_to_all(send, send_counts, recv, recv_counts)
-    }
-    fn all_gather(&self, send: &[f32], recv: &mut [f32], counts: &[usize]) {
-        (**self).all_gather(send, recv, counts)
-    }
-    fn barrier(&self) {
-        (**self).barrier()
-    }
-    fn abort(&self, code: i32) -> ! {
-        (**self).abort(code)
-    }
-}
