@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use tapegrad_distributed::{Communicator, DistributedError, init};
+use tapegrad_distributed::{DistributedError, init};
 
 /// Runs this test again in a child process whose environment says "rank 1 of 2, started
 /// by Open MPI's mpirun"; the child checks what `init` says there.
