@@ -104,7 +104,7 @@ impl<T: Element> Unary<T> {
     /// dL/dx = dL/dy · f′(x), given x, y = f(x) and g = dL/dy.
     pub(crate) fn backward(&self, x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
         if !is_grad_enabled()
-            && let Some(dx) = self.backward_in_one_pass(&x.value_ref(), &y.value_ref(), &g.value_ref())
+            && let Some(dx) = self.backward_in_one_pass(x, y, g)
         {
             return Tensor::from_array(dx);
         }
@@ -156,14 +156,18 @@ impl<T: Element> Unary<T> {
     /// would cost an allocation and a trip through memory. The arithmetic is the rule's own,
     /// operation for operation, so the two agree to the bit (tested below); the tensor-op
     /// form stays the definition, and the one second derivatives differentiate.
-    fn backward_in_one_pass(&self, x: &Array<T>, y: &Array<T>, g: &Array<T>) -> Option<Array<T>> {
+    /// Values are read only by the ops that have such a rule (reading a lazy value computes it).
+    fn backward_in_one_pass(&self, x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>) -> Option<Array<T>> {
         let (zero, one) = (T::zero(), T::one());
+        fn with<T: Element>(g: &Tensor<T>, a: &Tensor<T>, f: impl Fn(T, T) -> T + Sync + Send) -> Array<T> {
+            g.value_ref().zip_map(&a.value_ref(), f)
+        }
         Some(match *self {
-            Unary::Tanh => g.zip_map(y, move |g, y| g * (-(y * y) + one)),
-            Unary::Sigmoid => g.zip_map(y, |g, y| g * (y - y * y)),
-            Unary::Relu => g.zip_map(x, move |g, x| g * if x > zero { one } else { zero }),
-            Unary::LeakyRelu(s) => g.zip_map(x, move |g, x| g * if x > zero { one } else { s }),
-            Unary::Clamp(low, high) => g.zip_map(x, move |g, x| g * if x >= low && x <= high { one } else { zero }),
+            Unary::Tanh => with(g, y, move |g, y| g * (-(y * y) + one)),
+            Unary::Sigmoid => with(g, y, |g, y| g * (y - y * y)),
+            Unary::Relu => with(g, x, move |g, x| g * if x > zero { one } else { zero }),
+            Unary::LeakyRelu(s) => with(g, x, move |g, x| g * if x > zero { one } else { s }),
+            Unary::Clamp(low, high) => with(g, x, move |g, x| g * if x >= low && x <= high { one } else { zero }),
             _ => return None,
         })
     }
