@@ -2,17 +2,21 @@
 //! and its gradients need, on NCHW arrays with OIHW weights.
 //!
 //! im2col copies, for one sample and one group, every receptive field into a column of a
-//! `[c·kh·kw, oh·ow]` matrix (zeros where the window hangs over the padding); a convolution
-//! is then one matrix product per sample and group. Its adjoint, col2im, adds columns back
-//! into an image. Work runs on rayon over samples (each sample's product on one thread), so
-//! every output element is computed by the same code in the same order on any thread count;
-//! the weight gradient, a sum over samples, is one product per fixed chunk of samples and
-//! the chunks are added left to right.
+//! `[c·kh·kw, oh·ow]` matrix; a convolution is then one matrix product per sample and
+//! group. Its adjoint, col2im, adds columns back into an image. A padded input is first
+//! copied into a zero-bordered plane, so the copies never test for the border: each row of
+//! the column matrix is one run of `ow` elements (stride 1).
+//!
+//! Work is cut into fixed chunks of samples, shared among the threads in a fixed pattern;
+//! each chunk has its own scratch buffers. Every output element is computed by the same
+//! code in the same order on any thread count, and the weight gradient, a sum over
+//! samples, adds one partial sum per chunk in chunk order.
 
-use rayon::prelude::*;
+use std::ops::Range;
 
 use super::Array;
-use super::parallel::SharedMut;
+use super::parallel::{SharedMut, run_tasks};
+use super::storage::Storage;
 use crate::element::Element;
 
 /// Where a 2-D convolution's windows lie: strides, padding before and after each spatial
@@ -39,26 +43,37 @@ impl ConvGeometry {
         let span = self.dilation[axis] * (self.kernel[axis] - 1) + 1;
         (self.kernel[axis] > 0 && padded >= span).then(|| (padded - span) / self.stride[axis] + 1)
     }
+
+    fn padded(&self) -> bool {
+        self.padding.iter().flatten().any(|&p| p > 0)
+    }
 }
 
-/// Samples whose products run on rayon when the whole convolution has at least this many
-/// multiply-adds.
+/// Convolutions with fewer multiply-adds than this run on the calling thread.
 const PARALLEL_MACS: usize = 1 << 18;
 
-/// The most elements the weight gradient's column matrix may hold per chunk of samples.
-const CHUNK_ELEMENTS: usize = 1 << 21;
+/// Samples per chunk of work. Fixed (not derived from the thread count), since the weight
+/// gradient adds one partial sum per chunk.
+const CHUNK_SAMPLES: usize = 4;
 
-/// The sizes of one convolution: batch, channels in and out, input and output planes.
+/// The sizes of one convolution: batch, channels in and out, input, padded input and
+/// output planes.
 #[derive(Clone, Copy)]
 struct Dims {
     n: usize,
     c: usize,
     o: usize,
     hw: [usize; 2],
+    padded: [usize; 2],
     out: [usize; 2],
 }
 
 impl Dims {
+    fn new(n: usize, c: usize, o: usize, hw: [usize; 2], geo: &ConvGeometry) -> Dims {
+        let out = [0, 1].map(|a| geo.output_size(a, hw[a]).expect("conv geometry checked by the caller"));
+        let padded = [0, 1].map(|a| hw[a] + geo.padding[a][0] + geo.padding[a][1]);
+        Dims { n, c, o, hw, padded, out }
+    }
     fn cg(&self, geo: &ConvGeometry) -> usize {
         self.c / geo.groups
     }
@@ -74,51 +89,80 @@ impl Dims {
     fn in_plane(&self) -> usize {
         self.hw[0] * self.hw[1]
     }
+    /// The elements of one group's padded image (none without padding).
+    fn padded_len(&self, geo: &ConvGeometry) -> usize {
+        if geo.padded() { self.cg(geo) * self.padded[0] * self.padded[1] } else { 0 }
+    }
+    /// Sample `n`'s group `g` in an `[n, c, h, w]` array: its offset and length.
+    fn image(&self, geo: &ConvGeometry, n: usize, g: usize) -> Range<usize> {
+        let start = (n * self.c + g * self.cg(geo)) * self.in_plane();
+        start..start + self.cg(geo) * self.in_plane()
+    }
 }
 
-/// The input coordinate of output position `o` and kernel tap `k` along `axis`, if inside.
+/// Copies the `cg` planes of `image` into the interior of the zero-bordered `padded`
+/// planes (whose border the caller has zeroed; it stays zero).
+fn pad_into<T: Element>(image: &[T], geo: &ConvGeometry, d: &Dims, padded: &mut [T]) {
+    let ([h, w], [ph, pw]) = (d.hw, d.padded);
+    let (top, left) = (geo.padding[0][0], geo.padding[1][0]);
+    for (plane, out) in image.chunks_exact(h * w).zip(padded.chunks_exact_mut(ph * pw)) {
+        for (y, line) in plane.chunks_exact(w).enumerate() {
+            copy_run(&mut out[(top + y) * pw + left..][..w], line);
+        }
+    }
+}
+
+/// The adjoint of [`pad_into`]: the interiors of the `padded` planes, written to `image`.
+fn unpad_into<T: Element>(padded: &[T], geo: &ConvGeometry, d: &Dims, image: &mut [T]) {
+    let ([h, w], [ph, pw]) = (d.hw, d.padded);
+    let (top, left) = (geo.padding[0][0], geo.padding[1][0]);
+    for (plane, src) in image.chunks_exact_mut(h * w).zip(padded.chunks_exact(ph * pw)) {
+        for (y, line) in plane.chunks_exact_mut(w).enumerate() {
+            copy_run(line, &src[(top + y) * pw + left..][..w]);
+        }
+    }
+}
+
+/// `dst = src` for short runs, eight elements at a time in registers (a `memcpy` call per
+/// 10–30-element row cost more than the copy); a ragged end is one more eight-element copy
+/// overlapping the last.
 #[inline]
-fn source(geo: &ConvGeometry, axis: usize, o: usize, k: usize, n: usize) -> Option<usize> {
-    let pos = (o * geo.stride[axis] + k * geo.dilation[axis]).checked_sub(geo.padding[axis][0])?;
-    (pos < n).then_some(pos)
+fn copy_run<T: Copy>(dst: &mut [T], src: &[T]) {
+    let n = dst.len();
+    let src = &src[..n];
+    if n < 8 {
+        dst.copy_from_slice(src);
+        return;
+    }
+    let block = |at: usize, dst: &mut [T]| {
+        *<&mut [T; 8]>::try_from(&mut dst[at..at + 8]).expect("8 wide") =
+            *<&[T; 8]>::try_from(&src[at..at + 8]).expect("8 wide")
+    };
+    for at in (0..n - 7).step_by(8) {
+        block(at, dst);
+    }
+    if !n.is_multiple_of(8) {
+        block(n - 8, dst);
+    }
 }
 
-/// Writes the receptive fields of `image` (`[cg, h, w]`, contiguous) as columns: row
-/// `(c, i, j)` of the matrix at `cols` (row stride `row_stride`) holds tap (i, j) of
-/// channel c at every output position.
-///
-/// # Safety
-/// The `oh·ow` elements at the start of each of the `cg·kh·kw` rows must be writable and
-/// touched by no one else meanwhile.
-unsafe fn im2col<T: Element>(image: &[T], geo: &ConvGeometry, d: &Dims, cols: SharedMut<T>, row_stride: usize) {
-    let [kh, kw] = geo.kernel;
-    let [oh, ow] = d.out;
-    let [h, w] = d.hw;
-    let (stride, pad) = (geo.stride[1], geo.padding[1][0]);
-    for c in 0..d.cg(geo) {
-        let plane = &image[c * h * w..(c + 1) * h * w];
+/// Writes the receptive fields of the `[cg, ph, pw]` planes `image` (already padded, or
+/// needing none) as columns: row `(c, i, j)` of the `[cg·kh·kw, oh·ow]` matrix `cols` holds
+/// tap (i, j) of channel c at every output position.
+fn im2col<T: Element>(image: &[T], geo: &ConvGeometry, d: &Dims, cols: &mut [T]) {
+    let ([kh, kw], [oh, ow], [ph, pw]) = (geo.kernel, d.out, d.padded);
+    let ([sh, sw], [dh, dw]) = (geo.stride, geo.dilation);
+    let mut rows = cols.chunks_exact_mut(oh * ow);
+    for plane in image.chunks_exact(ph * pw) {
         for i in 0..kh {
             for j in 0..kw {
-                // SAFETY: the caller's promise.
-                let row =
-                    unsafe { std::slice::from_raw_parts_mut(cols.at(((c * kh + i) * kw + j) * row_stride), oh * ow) };
-                let (lo, hi) = valid(geo, 1, j, w, ow);
-                let offset = j * geo.dilation[1];
-                for y in 0..oh {
-                    let out = &mut row[y * ow..(y + 1) * ow];
-                    let Some(sy) = source(geo, 0, y, i, h) else {
-                        out.fill(T::zero());
-                        continue;
-                    };
-                    let line = &plane[sy * w..(sy + 1) * w];
-                    out[..lo].fill(T::zero());
-                    out[hi..].fill(T::zero());
-                    if stride == 1 && lo < hi {
-                        out[lo..hi].copy_from_slice(&line[lo + offset - pad..hi + offset - pad]);
+                let row = rows.next().expect("one row per tap");
+                for (y, out) in row.chunks_exact_mut(ow).enumerate() {
+                    let line = &plane[(y * sh + i * dh) * pw + j * dw..];
+                    if sw == 1 {
+                        copy_run(out, line);
                     } else {
-                        for (x, v) in out[lo..hi].iter_mut().enumerate() {
-                            *v = line[(lo + x) * stride + offset - pad];
-                        }
+                        out.iter_mut().zip(line.iter().step_by(sw)).for_each(|(o, &v)| *o = v);
                     }
                 }
             }
@@ -126,42 +170,19 @@ unsafe fn im2col<T: Element>(image: &[T], geo: &ConvGeometry, d: &Dims, cols: Sh
     }
 }
 
-/// The output positions `lo..hi` along `axis` whose tap `k` falls inside an input of size
-/// `n` (not in the padding).
-#[inline]
-fn valid(geo: &ConvGeometry, axis: usize, k: usize, n: usize, out: usize) -> (usize, usize) {
-    let (stride, offset, pad) = (geo.stride[axis], k * geo.dilation[axis], geo.padding[axis][0]);
-    let lo = pad.saturating_sub(offset).div_ceil(stride);
-    let hi = if n + pad > offset { ((n - 1 + pad - offset) / stride + 1).min(out) } else { 0 };
-    (lo.min(hi), hi)
-}
-
-/// The adjoint of [`im2col`]: adds each column entry into the image element it came from.
+/// The adjoint of [`im2col`]: adds each column entry into the (padded) image element it
+/// came from.
 fn col2im<T: Element>(cols: &[T], geo: &ConvGeometry, d: &Dims, image: &mut [T]) {
-    let [kh, kw] = geo.kernel;
-    let [oh, ow] = d.out;
-    let [h, w] = d.hw;
-    let (stride, pad) = (geo.stride[1], geo.padding[1][0]);
-    for c in 0..d.cg(geo) {
-        let plane = &mut image[c * h * w..(c + 1) * h * w];
+    let ([kh, kw], [oh, ow], [ph, pw]) = (geo.kernel, d.out, d.padded);
+    let ([sh, sw], [dh, dw]) = (geo.stride, geo.dilation);
+    let mut rows = cols.chunks_exact(oh * ow);
+    for plane in image.chunks_exact_mut(ph * pw) {
         for i in 0..kh {
             for j in 0..kw {
-                let row = &cols[((c * kh + i) * kw + j) * oh * ow..][..oh * ow];
-                let (lo, hi) = valid(geo, 1, j, w, ow);
-                let offset = j * geo.dilation[1];
-                for y in 0..oh {
-                    let Some(sy) = source(geo, 0, y, i, h) else { continue };
-                    let line = &mut plane[sy * w..(sy + 1) * w];
-                    let values = &row[y * ow + lo..y * ow + hi];
-                    if stride == 1 && lo < hi {
-                        let target = &mut line[lo + offset - pad..hi + offset - pad];
-                        target.iter_mut().zip(values).for_each(|(t, &v)| *t = *t + v);
-                    } else {
-                        for (x, &v) in values.iter().enumerate() {
-                            let t = &mut line[(lo + x) * stride + offset - pad];
-                            *t = *t + v;
-                        }
-                    }
+                let row = rows.next().expect("one row per tap");
+                for (y, values) in row.chunks_exact(ow).enumerate() {
+                    let line = &mut plane[(y * sh + i * dh) * pw + j * dw..];
+                    line.iter_mut().step_by(sw).zip(values).for_each(|(t, &v)| *t = *t + v);
                 }
             }
         }
@@ -180,35 +201,41 @@ unsafe fn gemm<T: Element>(
     a: (*const T, usize, usize),
     b: (*const T, usize, usize),
     c: *mut T,
-    parallel: bool,
 ) {
     // SAFETY: forwarded contract.
-    unsafe { T::gemm(m, k, n, (a.0, a.1 as isize, a.2 as isize), (b.0, b.1 as isize, b.2 as isize), c, parallel) }
+    unsafe { T::gemm(m, k, n, (a.0, a.1 as isize, a.2 as isize), (b.0, b.1 as isize, b.2 as isize), c, false) }
 }
 
-/// Runs `f(buffer, sample)` for every sample, on rayon if the convolution is large; each
-/// worker reuses one scratch buffer of `len` elements (whose old contents `f` overwrites).
-fn per_sample<T: Element>(n: usize, macs: usize, len: usize, f: impl Fn(&mut [T], usize) + Sync + Send) {
-    let buffer = || vec![T::zero(); len];
-    if n > 1 && macs >= PARALLEL_MACS {
-        (0..n).into_par_iter().for_each_init(buffer, |b, i| f(b, i))
-    } else {
-        let mut b = buffer();
-        (0..n).for_each(|i| f(&mut b, i))
-    }
+/// Runs `f(chunk, samples, scratch)` for every fixed chunk of [`CHUNK_SAMPLES`] samples of
+/// `n`, on all threads if the convolution is large (thread t takes chunks t, t + T, …), each
+/// call with `scratch_len` elements of scratch whose old contents `f` overwrites.
+fn per_chunk<T: Element>(n: usize, macs: usize, scratch_len: usize, f: impl Fn(usize, Range<usize>, &mut [T]) + Sync) {
+    let chunks = n.div_ceil(CHUNK_SAMPLES);
+    let threads = if macs >= PARALLEL_MACS { rayon::current_num_threads().min(chunks) } else { 1 };
+    let task = |t: usize| {
+        let mut scratch = Storage::<T>::for_overwrite(scratch_len);
+        for chunk in (t..chunks).step_by(threads.max(1)) {
+            let samples = chunk * CHUNK_SAMPLES..((chunk + 1) * CHUNK_SAMPLES).min(n);
+            f(chunk, samples, &mut scratch);
+        }
+    };
+    if threads > 1 { run_tasks(threads, task) } else { task(0) }
 }
 
-fn dims(n: usize, c: usize, o: usize, hw: [usize; 2], geo: &ConvGeometry) -> Dims {
-    let out = [0, 1].map(|a| geo.output_size(a, hw[a]).expect("conv geometry checked by the caller"));
-    Dims { n, c, o, hw, out }
+/// Splits `scratch` into the column matrix, the padded image (zeroed) and the rest.
+fn split_scratch<T: Element>(scratch: &mut [T], cols: usize, padded: usize) -> (&mut [T], &mut [T], &mut [T]) {
+    let (cols, rest) = scratch.split_at_mut(cols);
+    let (padded, rest) = rest.split_at_mut(padded);
+    padded.fill(T::zero());
+    (cols, padded, rest)
 }
 
 /// y = conv2d(x, w): `[n, c, h, w]` and `[o, c/groups, kh, kw]` → `[n, o, oh, ow]`.
 pub(crate) fn conv2d<T: Element>(x: &Array<T>, w: &Array<T>, geo: &ConvGeometry) -> Array<T> {
     let (x, w) = (x.contiguous(), w.contiguous());
     let s = x.shape();
-    let d = dims(s[0], s[1], w.shape()[0], [s[2], s[3]], geo);
-    let (og, ckk, p) = (d.og(geo), d.ckk(geo), d.p());
+    let d = Dims::new(s[0], s[1], w.shape()[0], [s[2], s[3]], geo);
+    let (og, ckk, p, pad_len) = (d.og(geo), d.ckk(geo), d.p(), d.padded_len(geo));
     let (xs, ws) = (x.as_slice().expect("contiguous"), w.as_slice().expect("contiguous"));
     Array::build_overwriting(&[d.n, d.o, d.out[0], d.out[1]], |out| {
         if out.is_empty() {
@@ -219,23 +246,29 @@ pub(crate) fn conv2d<T: Element>(x: &Array<T>, w: &Array<T>, geo: &ConvGeometry)
             return;
         }
         let y = SharedMut(out.as_mut_ptr());
-        per_sample(d.n, d.n * d.o * p * ckk, ckk * p, |cols: &mut [T], n| {
-            for g in 0..geo.groups {
-                let image = &xs[(n * d.c + g * d.cg(geo)) * d.in_plane()..][..d.cg(geo) * d.in_plane()];
-                // SAFETY: cols is [ckk, p], this thread's own.
-                unsafe { im2col(image, geo, &d, SharedMut(cols.as_mut_ptr()), p) };
-                // SAFETY: w's group block is [og, ckk] row-major, cols [ckk, p]; sample n's
-                // group g block of y is a disjoint [og, p] part of the output.
-                unsafe {
-                    gemm(
-                        og,
-                        ckk,
-                        p,
-                        (ws[g * og * ckk..].as_ptr(), ckk, 1),
-                        (cols.as_ptr(), p, 1),
-                        y.at((n * d.o + g * og) * p),
-                        false,
-                    )
+        per_chunk(d.n, d.n * d.o * p * ckk, ckk * p + pad_len, |_, samples, scratch: &mut [T]| {
+            let (cols, padded, _) = split_scratch(scratch, ckk * p, pad_len);
+            for n in samples {
+                for g in 0..geo.groups {
+                    let image = &xs[d.image(geo, n, g)];
+                    if geo.padded() {
+                        pad_into(image, geo, &d, padded);
+                        im2col(padded, geo, &d, cols);
+                    } else {
+                        im2col(image, geo, &d, cols);
+                    }
+                    // SAFETY: w's group block is [og, ckk] row-major, cols [ckk, p]; sample
+                    // n's group g block of y is a disjoint [og, p] part of the output.
+                    unsafe {
+                        gemm(
+                            og,
+                            ckk,
+                            p,
+                            (ws[g * og * ckk..].as_ptr(), ckk, 1),
+                            (cols.as_ptr(), p, 1),
+                            y.at((n * d.o + g * og) * p),
+                        )
+                    }
                 }
             }
         });
@@ -247,33 +280,40 @@ pub(crate) fn conv2d<T: Element>(x: &Array<T>, w: &Array<T>, geo: &ConvGeometry)
 pub(crate) fn conv2d_input<T: Element>(g: &Array<T>, w: &Array<T>, geo: &ConvGeometry, hw: [usize; 2]) -> Array<T> {
     let (g, w) = (g.contiguous(), w.contiguous());
     let c = w.shape()[1] * geo.groups;
-    let d = dims(g.shape()[0], c, w.shape()[0], hw, geo);
-    let (og, ckk, p) = (d.og(geo), d.ckk(geo), d.p());
+    let d = Dims::new(g.shape()[0], c, w.shape()[0], hw, geo);
+    let (og, ckk, p, pad_len) = (d.og(geo), d.ckk(geo), d.p(), d.padded_len(geo));
     let (gs, ws) = (g.as_slice().expect("contiguous"), w.as_slice().expect("contiguous"));
     Array::build(&[d.n, c, hw[0], hw[1]], |out| {
         if out.is_empty() || ckk == 0 || p == 0 || og == 0 {
             return;
         }
         let dx = SharedMut(out.as_mut_ptr());
-        per_sample(d.n, d.n * d.o * p * ckk, ckk * p, |cols: &mut [T], n| {
-            for grp in 0..geo.groups {
-                // SAFETY: wᵀ's group block is [ckk, og] (column stride ckk); g's is [og, p].
-                unsafe {
-                    gemm(
-                        ckk,
-                        og,
-                        p,
-                        (ws[grp * og * ckk..].as_ptr(), 1, ckk),
-                        (gs[(n * d.o + grp * og) * p..].as_ptr(), p, 1),
-                        cols.as_mut_ptr(),
-                        false,
-                    )
+        per_chunk(d.n, d.n * d.o * p * ckk, ckk * p + pad_len, |_, samples, scratch: &mut [T]| {
+            let (cols, padded, _) = split_scratch(scratch, ckk * p, pad_len);
+            for n in samples {
+                for grp in 0..geo.groups {
+                    // SAFETY: wᵀ's group block is [ckk, og] (column stride ckk); g's is [og, p].
+                    unsafe {
+                        gemm(
+                            ckk,
+                            og,
+                            p,
+                            (ws[grp * og * ckk..].as_ptr(), 1, ckk),
+                            (gs[(n * d.o + grp * og) * p..].as_ptr(), p, 1),
+                            cols.as_mut_ptr(),
+                        )
+                    }
+                    let at = d.image(geo, n, grp);
+                    // SAFETY: sample n's group grp is a disjoint part of the output.
+                    let image = unsafe { std::slice::from_raw_parts_mut(dx.at(at.start), at.len()) };
+                    if geo.padded() {
+                        padded.fill(T::zero());
+                        col2im(cols, geo, &d, padded);
+                        unpad_into(padded, geo, &d, image);
+                    } else {
+                        col2im(cols, geo, &d, image);
+                    }
                 }
-                let len = d.cg(geo) * d.in_plane();
-                // SAFETY: sample n's group grp is a disjoint part of the output.
-                let image =
-                    unsafe { std::slice::from_raw_parts_mut(dx.at((n * c + grp * d.cg(geo)) * d.in_plane()), len) };
-                col2im(cols, geo, &d, image);
             }
         });
     })
@@ -284,44 +324,51 @@ pub(crate) fn conv2d_input<T: Element>(g: &Array<T>, w: &Array<T>, geo: &ConvGeo
 pub(crate) fn conv2d_weight<T: Element>(x: &Array<T>, g: &Array<T>, geo: &ConvGeometry) -> Array<T> {
     let (x, g) = (x.contiguous(), g.contiguous());
     let s = x.shape();
-    let d = dims(s[0], s[1], g.shape()[1], [s[2], s[3]], geo);
-    let (og, ckk, p) = (d.og(geo), d.ckk(geo), d.p());
+    let d = Dims::new(s[0], s[1], g.shape()[1], [s[2], s[3]], geo);
+    let (og, ckk, p, pad_len) = (d.og(geo), d.ckk(geo), d.p(), d.padded_len(geo));
     let (xs, gs) = (x.as_slice().expect("contiguous"), g.as_slice().expect("contiguous"));
     let shape = [d.o, d.cg(geo), geo.kernel[0], geo.kernel[1]];
+    let block = og * ckk;
     Array::build(&shape, |out| {
         if out.is_empty() || p == 0 || d.n == 0 {
             return;
         }
-        let chunk = (CHUNK_ELEMENTS / (ckk * p).max(1)).clamp(1, d.n);
-        let mut cols = vec![T::zero(); ckk * chunk * p];
-        let mut gt = vec![T::zero(); og * chunk * p];
-        let mut partial = vec![T::zero(); og * ckk];
-        for start in (0..d.n).step_by(chunk) {
-            let count = chunk.min(d.n - start);
-            let width = count * p;
-            for grp in 0..geo.groups {
-                let cols_ptr = SharedMut(cols.as_mut_ptr());
-                per_sample(count, count * og * p * ckk, 0, |_: &mut [T], i| {
-                    let n = start + i;
-                    let image = &xs[(n * d.c + grp * d.cg(geo)) * d.in_plane()..][..d.cg(geo) * d.in_plane()];
-                    // SAFETY: cols is [ckk, width]; sample i writes columns i·p..(i+1)·p of
-                    // every row, which no other sample touches.
-                    unsafe { im2col(image, geo, &d, SharedMut(cols_ptr.at(i * p)), width) };
-                });
-                for i in 0..count {
-                    for o in 0..og {
-                        let src = &gs[((start + i) * d.o + grp * og + o) * p..][..p];
-                        gt[o * width + i * p..][..p].copy_from_slice(src);
+        // One partial weight gradient per chunk of samples, added in chunk order below.
+        let chunks = d.n.div_ceil(CHUNK_SAMPLES);
+        let mut partials = Storage::<T>::zeros(chunks * out.len());
+        let sums = SharedMut(partials.as_mut_ptr());
+        per_chunk(d.n, d.n * d.o * p * ckk, ckk * p + pad_len + block, |chunk, samples, scratch: &mut [T]| {
+            let (cols, padded, product) = split_scratch(scratch, ckk * p, pad_len);
+            // SAFETY: chunk `chunk`'s partial is its own.
+            let partial = unsafe { std::slice::from_raw_parts_mut(sums.at(chunk * d.o * ckk), d.o * ckk) };
+            for n in samples {
+                for grp in 0..geo.groups {
+                    let image = &xs[d.image(geo, n, grp)];
+                    if geo.padded() {
+                        pad_into(image, geo, &d, padded);
+                        im2col(padded, geo, &d, cols);
+                    } else {
+                        im2col(image, geo, &d, cols);
                     }
+                    // SAFETY: g's group block is [og, p] row-major; colsᵀ is [p, ckk] (row
+                    // stride 1, column stride p); product is [og, ckk].
+                    unsafe {
+                        gemm(
+                            og,
+                            p,
+                            ckk,
+                            (gs[(n * d.o + grp * og) * p..].as_ptr(), p, 1),
+                            (cols.as_ptr(), 1, p),
+                            product.as_mut_ptr(),
+                        )
+                    }
+                    let sum = &mut partial[grp * block..(grp + 1) * block];
+                    sum.iter_mut().zip(&*product).for_each(|(acc, &v)| *acc = *acc + v);
                 }
-                // SAFETY: gt is [og, width] row-major; colsᵀ is [width, ckk] (row stride 1,
-                // column stride width); partial is [og, ckk].
-                unsafe {
-                    gemm(og, width, ckk, (gt.as_ptr(), width, 1), (cols.as_ptr(), 1, width), partial.as_mut_ptr(), true)
-                }
-                let block = &mut out[grp * og * ckk..(grp + 1) * og * ckk];
-                block.iter_mut().zip(&partial).for_each(|(acc, &v)| *acc = *acc + v);
             }
+        });
+        for partial in partials.chunks_exact(out.len()) {
+            out.iter_mut().zip(partial).for_each(|(acc, &v)| *acc = *acc + v);
         }
     })
 }

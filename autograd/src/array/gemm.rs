@@ -243,12 +243,16 @@ unsafe fn pack_b(b: Operand, p0: usize, kc: usize, j0: usize, nc: usize, out: &m
                     }
                 }
             }
-        } else if live == NR && b.row_stride == 1 {
+        } else if b.row_stride == 1 {
             // Columns contiguous (a transposed B, like Linear's weight): two 8 × 8
-            // transposes in registers per 8 steps.
-            let columns: [*const f32; NR] = std::array::from_fn(column);
+            // transposes in registers per 8 steps. Past the last column, the last one is
+            // read again and its copies then zeroed.
+            let columns: [*const f32; NR] = std::array::from_fn(|j| column(j.min(live - 1)));
             // SAFETY: each column has kc contiguous elements; the sliver holds NR × kc.
             unsafe { transpose_rows(&columns, kc, sliver) };
+            if live < NR {
+                sliver.chunks_exact_mut(NR).for_each(|row| row[live..].fill(0.0));
+            }
         } else {
             if live < NR {
                 sliver.fill(0.0);
