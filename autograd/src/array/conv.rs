@@ -182,7 +182,11 @@ fn col2im<T: Element>(cols: &[T], geo: &ConvGeometry, d: &Dims, image: &mut [T])
                 let row = rows.next().expect("one row per tap");
                 for (y, values) in row.chunks_exact(ow).enumerate() {
                     let line = &mut plane[(y * sh + i * dh) * pw + j * dw..];
-                    line.iter_mut().step_by(sw).zip(values).for_each(|(t, &v)| *t = *t + v);
+                    if sw == 1 {
+                        line.iter_mut().zip(values).for_each(|(t, &v)| *t = *t + v);
+                    } else {
+                        line.iter_mut().step_by(sw).zip(values).for_each(|(t, &v)| *t = *t + v);
+                    }
                 }
             }
         }
