@@ -32,11 +32,13 @@ fn on_threads(n: usize) -> Vec<Vec<f32>> {
 
 #[test]
 fn one_and_two_threads_give_identical_bits() {
-    let (one, two) = (on_threads(1), on_threads(2));
-    for (a, b) in one.iter().zip(&two) {
-        let (a, b): (Vec<u32>, Vec<u32>) =
-            (a.iter().map(|v| v.to_bits()).collect(), b.iter().map(|v| v.to_bits()).collect());
-        assert_eq!(a, b);
+    let (one, two, three) = (on_threads(1), on_threads(2), on_threads(3));
+    for other in [&two, &three] {
+        for (a, b) in one.iter().zip(other) {
+            let (a, b): (Vec<u32>, Vec<u32>) =
+                (a.iter().map(|v| v.to_bits()).collect(), b.iter().map(|v| v.to_bits()).collect());
+            assert_eq!(a, b);
+        }
     }
     assert_eq!(on_threads(2)[0], two[0], "and the same again");
 }

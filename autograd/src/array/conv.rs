@@ -7,15 +7,15 @@
 //! copied into a zero-bordered plane, so the copies never test for the border: each row of
 //! the column matrix is one run of `ow` elements (stride 1).
 //!
-//! Work is cut into fixed chunks of samples, shared among the threads in a fixed pattern;
-//! each chunk has its own scratch buffers. Every output element is computed by the same
+//! Work is cut into fixed chunks of samples, shared among the threads; each thread has its
+//! own scratch buffers. Every output element is computed by the same
 //! code in the same order on any thread count, and the weight gradient, a sum over
 //! samples, adds one partial sum per chunk in chunk order.
 
 use std::ops::Range;
 
 use super::Array;
-use super::parallel::{SharedMut, run_tasks};
+use super::parallel::{SharedMut, for_ranges};
 use super::storage::Storage;
 use crate::element::Element;
 
@@ -211,19 +211,16 @@ unsafe fn gemm<T: Element>(
 }
 
 /// Runs `f(chunk, samples, scratch)` for every fixed chunk of [`CHUNK_SAMPLES`] samples of
-/// `n`, on all threads if the convolution is large (thread t takes chunks t, t + T, …), each
-/// call with `scratch_len` elements of scratch whose old contents `f` overwrites.
+/// `n`, on all threads if the convolution is large, with `scratch_len` elements of scratch
+/// (per thread) whose old contents `f` overwrites.
 fn per_chunk<T: Element>(n: usize, macs: usize, scratch_len: usize, f: impl Fn(usize, Range<usize>, &mut [T]) + Sync) {
-    let chunks = n.div_ceil(CHUNK_SAMPLES);
-    let threads = if macs >= PARALLEL_MACS { rayon::current_num_threads().min(chunks) } else { 1 };
-    let task = |t: usize| {
+    for_ranges(n.div_ceil(CHUNK_SAMPLES), macs >= PARALLEL_MACS, |chunks| {
         let mut scratch = Storage::<T>::for_overwrite(scratch_len);
-        for chunk in (t..chunks).step_by(threads.max(1)) {
+        for chunk in chunks {
             let samples = chunk * CHUNK_SAMPLES..((chunk + 1) * CHUNK_SAMPLES).min(n);
             f(chunk, samples, &mut scratch);
         }
-    };
-    if threads > 1 { run_tasks(threads, task) } else { task(0) }
+    });
 }
 
 /// Splits `scratch` into the column matrix, the padded image (zeroed) and the rest.

@@ -6,10 +6,8 @@
 //! inside its call; many small ones run their batches in parallel instead. Either way each
 //! output element is computed the same way on any thread count.
 
-use rayon::prelude::*;
-
 use super::Array;
-use super::parallel::SharedMut;
+use super::parallel::{SharedMut, for_ranges};
 use crate::element::Element;
 use crate::shape::{Shape, numel, shape_panic};
 
@@ -67,11 +65,8 @@ impl<T: Element> Array<T> {
                     )
                 }
             };
-            if per_batch_parallel || batches * m * k * n < PARALLEL_MACS {
-                (0..batches).for_each(run);
-            } else {
-                (0..batches).into_par_iter().for_each(run);
-            }
+            let parallel = !per_batch_parallel && batches * m * k * n >= PARALLEL_MACS;
+            for_ranges(batches, parallel, |range| range.for_each(run));
         })
     }
 }
@@ -103,12 +98,7 @@ pub(crate) unsafe fn blocked_gemm<T: Element>(
         // SAFETY: rows row0..row0+count of A and C exist; blocks write disjoint rows of C.
         unsafe { kernel(count, k, n, a_block, b, (c.at(row0 * n), n as isize, 1)) };
     };
-    let blocks = m.div_ceil(rows);
-    if blocks > 1 {
-        (0..blocks).into_par_iter().for_each(block);
-    } else {
-        (0..blocks).for_each(block);
-    }
+    for_ranges(m.div_ceil(rows), true, |range| range.for_each(block));
 }
 
 /// A read-only matrix pointer with its strides, shared by parallel blocks.

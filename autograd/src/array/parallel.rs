@@ -3,13 +3,13 @@
 //! A kernel over K same-shaped arrays sees them as rows: the last (collapsed) axis is an
 //! inner loop with one stride per array, every other axis an outer counter. Work runs on
 //! rayon only above [`PARALLEL_THRESHOLD`] elements, so tiny tensors pay no pool overhead,
-//! and it is split in pieces whose boundaries depend on the sizes alone, never on the
-//! number of threads: each output element is computed by the same code in the same order
-//! on any thread count.
+//! and the calling thread takes a share (see [`run_tasks`]). Where work is cut by thread
+//! count, each output element is still computed by the same code in the same order; sums
+//! are cut in pieces whose boundaries depend on the sizes alone. So the bits never depend
+//! on the number of threads.
 
 use std::ops::Range;
 
-use rayon::prelude::*;
 use smallvec::SmallVec;
 
 /// Kernels with at least this many elements run on rayon; smaller ones stay on the caller.
@@ -106,36 +106,38 @@ impl<const K: usize> Layout<K> {
     }
 
     /// Fills the contiguous `out` (one row of `inner()` elements per row of the layout) by
-    /// `f(out_row, starts)`, on rayon when large.
+    /// `f(out_row, starts)`, on all threads when large.
     pub(crate) fn fill_rows<T: Send>(&self, out: &mut [T], f: impl Fn(&mut [T], [usize; K]) + Sync) {
         let inner = self.inner();
         if inner == 0 || out.is_empty() {
             return;
         }
-        if out.len() < PARALLEL_THRESHOLD {
-            self.for_rows(0..self.rows(), |row, starts| f(&mut out[row * inner..(row + 1) * inner], starts));
-            return;
-        }
-        let rows_per_piece = CHUNK.div_ceil(inner);
-        out.par_chunks_mut(rows_per_piece * inner).enumerate().for_each(|(piece, chunk)| {
-            let first = piece * rows_per_piece;
-            let rows = chunk.len() / inner;
-            self.for_rows(first..first + rows, |row, starts| {
-                let at = (row - first) * inner;
-                f(&mut chunk[at..at + inner], starts)
+        let shared = SharedMut(out.as_mut_ptr());
+        for_ranges(self.rows(), out.len() >= PARALLEL_THRESHOLD, |rows| {
+            self.for_rows(rows, |row, starts| {
+                // SAFETY: each row is written by the one task whose range holds it.
+                let out = unsafe { std::slice::from_raw_parts_mut(shared.at(row * inner), inner) };
+                f(out, starts)
             });
         });
     }
 }
 
-/// Runs `f(i)` for every `i` in `0..n`, on rayon when `work` (elements touched) is large.
-/// Each `i` must write its own output, so the result is the same on any thread count.
+/// Runs `f(i)` for every `i` in `0..n`, on all threads when `work` (elements touched) is
+/// large. Each `i` must write its own output, so the result is the same on any thread count.
 pub(crate) fn for_each_index(n: usize, work: usize, f: impl Fn(usize) + Sync + Send) {
-    if work < PARALLEL_THRESHOLD || n < 2 {
-        (0..n).for_each(f);
-    } else {
-        (0..n).into_par_iter().for_each(f);
+    for_ranges(n, work >= PARALLEL_THRESHOLD, |range| range.for_each(&f));
+}
+
+/// Cuts `0..n` into one contiguous range per thread (if `parallel`; else one range) and
+/// runs `f` on each by [`run_tasks`]. Whatever `f` computes per index must not depend on
+/// where the ranges are cut (the cuts follow the thread count).
+pub(crate) fn for_ranges(n: usize, parallel: bool, f: impl Fn(Range<usize>) + Sync) {
+    let threads = if parallel { rayon::current_num_threads().min(n) } else { 1 };
+    if threads <= 1 {
+        return f(0..n);
     }
+    run_tasks(threads, |t| f(t * n / threads..(t + 1) * n / threads));
 }
 
 /// Runs `task(0)`, …, `task(n - 1)`: the first on the calling thread, the others on rayon's
@@ -156,8 +158,15 @@ pub(crate) fn run_tasks(n: usize, task: impl Fn(usize) + Sync) {
 
 /// A pointer into an output buffer that parallel workers share because each writes its own,
 /// disjoint elements (the caller's promise, stated at each use).
-#[derive(Clone, Copy)]
 pub(crate) struct SharedMut<T>(pub(crate) *mut T);
+
+// Copy for any T (a derive would ask T: Copy): it is only a pointer.
+impl<T> Clone for SharedMut<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SharedMut<T> {}
 
 impl<T> SharedMut<T> {
     /// The pointer `i` elements on. (A method, so closures capture the whole `SharedMut`.)

@@ -5,10 +5,8 @@
 //! left to right), whether or not rayon runs the pieces, so a sum has the same bits on
 //! every thread count.
 
-use rayon::prelude::*;
-
 use super::Array;
-use super::parallel::{CHUNK, PARALLEL_THRESHOLD, SharedMut, for_each_index};
+use super::parallel::{CHUNK, PARALLEL_THRESHOLD, SharedMut, for_each_index, for_ranges};
 use crate::element::Element;
 use crate::shape::{numel, reduced_shape};
 
@@ -131,16 +129,22 @@ fn reduce_run<T: Element>(data: &[T], out: &mut [T], outer: usize, reduced: usiz
             accumulate(o, 0..inner, acc);
         }
     } else {
-        out.par_chunks_mut(inner).enumerate().for_each(|(o, row)| {
-            for (c, acc) in row.chunks_mut(piece).enumerate() {
-                let start = c * piece;
-                accumulate(o, start..start + acc.len(), acc);
+        // Pieces (row, column range) in row-major order, cut among the threads.
+        let per_row = inner.div_ceil(piece);
+        let shared = SharedMut(out.as_mut_ptr());
+        for_ranges(outer * per_row, true, |pieces| {
+            for at in pieces {
+                let (o, start) = (at / per_row, at % per_row * piece);
+                let len = piece.min(inner - start);
+                // SAFETY: each piece of the output is written by the one task holding it.
+                let acc = unsafe { std::slice::from_raw_parts_mut(shared.at(o * inner + start), len) };
+                accumulate(o, start..start + len, acc);
             }
         });
     }
 }
 
-/// Reduces a slice, in pieces of [`CHUNK`] (on rayon if `parallel` and large).
+/// Reduces a slice, in pieces of [`CHUNK`] (on all threads if `parallel` and large).
 fn reduce_slice<T: Element>(s: &[T], how: Reduction, parallel: bool) -> T {
     let piece = |c: &[T]| match how {
         Reduction::Sum => lane_sum(c),
@@ -155,11 +159,15 @@ fn reduce_slice<T: Element>(s: &[T], how: Reduction, parallel: bool) -> T {
     if s.len() <= CHUNK {
         return piece(s);
     }
-    let partials: Vec<T> = if parallel && s.len() >= PARALLEL_THRESHOLD {
-        s.par_chunks(CHUNK).map(piece).collect()
-    } else {
-        s.chunks(CHUNK).map(piece).collect()
-    };
+    let mut partials = vec![T::zero(); s.len().div_ceil(CHUNK)];
+    let shared = SharedMut(partials.as_mut_ptr());
+    for_ranges(partials.len(), parallel && s.len() >= PARALLEL_THRESHOLD, |pieces| {
+        for i in pieces {
+            let value = piece(&s[i * CHUNK..((i + 1) * CHUNK).min(s.len())]);
+            // SAFETY: each partial is written by the one task holding its index.
+            unsafe { *shared.at(i) = value };
+        }
+    });
     partials.into_iter().reduce(combine).expect("at least one piece")
 }
 
