@@ -447,13 +447,13 @@ impl<T: Element> Drop for Inner<T> {
         let Some(node) = self.node.as_mut() else { return };
         // Inline for the usual chain (no allocation while freeing a tensor).
         let mut stack = node.take_inputs();
-        while let Some(tensor) = stack.pop() {
-            if let Some(mut inner) = Arc::into_inner(tensor.inner)
+        while let Some(mut tensor) = stack.pop() {
+            // The last handle to a node: take its inputs in place (moving the tensor out of
+            // its allocation would copy all of it), then drop it with none.
+            if let Some(inner) = Arc::get_mut(&mut tensor.inner)
                 && let Some(node) = inner.node.as_mut()
             {
-                for input in node.take_inputs() {
-                    stack.push(input);
-                }
+                stack.extend(node.take_inputs());
             }
         }
     }
