@@ -129,7 +129,7 @@ unsafe fn im2col<T: Element>(image: &[T], geo: &ConvGeometry, d: &Dims, cols: Sh
 /// The output positions `lo..hi` along `axis` whose tap `k` falls inside an input of size
 /// `n` (not in the padding).
 #[inline]
-fn valid(geo: &ConvGeometry, axis: usize, k: usize, n: usize, out: usize) -> (usize, usize) {
+pub(super) fn valid(geo: &ConvGeometry, axis: usize, k: usize, n: usize, out: usize) -> (usize, usize) {
     let (stride, offset, pad) = (geo.stride[axis], k * geo.dilation[axis], geo.padding[axis][0]);
     let lo = pad.saturating_sub(offset).div_ceil(stride);
     let hi = if n + pad > offset { ((n - 1 + pad - offset) / stride + 1).min(out) } else { 0 };
