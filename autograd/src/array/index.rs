@@ -3,9 +3,10 @@
 //! are written.
 
 use super::Array;
+use super::parallel::Layout;
 use crate::element::Element;
 use crate::indices::Indices;
-use crate::shape::{Shape, numel, shape_panic};
+use crate::shape::{Shape, Strides, contiguous_strides, numel, shape_panic};
 
 impl<T: Element> Array<T> {
     /// The arrays joined along `axis`; all other sizes must agree.
@@ -102,14 +103,16 @@ impl<T: Element> Array<T> {
     pub fn gather(&self, axis: usize, index: &Indices) -> Array<T> {
         check_gather("gather", self.shape(), axis, index);
         let (data, offset, strides) = self.raw();
+        let rows = IndexRows::new(index, axis, (strides, offset), None);
         Array::build_overwriting(index.shape(), |out| {
-            for_each_position(index.shape(), |flat, position| {
-                let at: usize = position
-                    .iter()
-                    .enumerate()
-                    .map(|(d, &i)| if d == axis { index.as_slice()[flat] } else { i } * strides[d])
-                    .sum();
-                out[flat] = data[offset + at];
+            // Each output element is written once, so a split over rows is deterministic.
+            let (step, along) = (rows.step, rows.along);
+            rows.layout.fill_rows(out, |out, [mut at, first, _]| {
+                let picks = &index.as_slice()[first..first + out.len()];
+                for (o, &i) in out.iter_mut().zip(picks) {
+                    *o = data[at + i * along];
+                    at += step;
+                }
             });
         })
     }
@@ -129,19 +132,48 @@ impl<T: Element> Array<T> {
             ));
         }
         check_gather("scatter_add", shape, axis, index);
-        let src = self.contiguous();
-        let src = src.as_slice().expect("contiguous");
-        let strides = crate::shape::contiguous_strides(shape);
+        let (src, offset, strides) = self.raw();
+        let rows = IndexRows::new(index, axis, (&contiguous_strides(shape), 0), Some((strides, offset)));
+        let (step, along, src_step) = (rows.step, rows.along, rows.layout.inner_strides()[2]);
         Array::build(shape, |out| {
-            for_each_position(index.shape(), |flat, position| {
-                let at: usize = position
-                    .iter()
-                    .enumerate()
-                    .map(|(d, &i)| if d == axis { index.as_slice()[flat] } else { i } * strides[d])
-                    .sum();
-                out[at] = out[at] + src[flat];
+            if index.is_empty() {
+                return;
+            }
+            // Positions may repeat: on one thread, in the index's row-major order, every
+            // sum adds its terms in the same order.
+            rows.layout.for_rows(0..rows.layout.rows(), |_, [mut at, first, mut from]| {
+                for &i in &index.as_slice()[first..first + rows.layout.inner()] {
+                    let o = &mut out[at + i * along];
+                    *o = *o + src[from];
+                    at += step;
+                    from += src_step;
+                }
             });
         })
+    }
+}
+
+/// The positions of `index` walked row by row (its last axis inner), with the offsets of
+/// the row's first element in the indexed array (`axis` left out: the index supplies it),
+/// in the index, and in a source shaped like the index, if any.
+struct IndexRows {
+    layout: Layout<3>,
+    /// The indexed array's step along a row, off `axis`.
+    step: usize,
+    /// The indexed array's stride along `axis`.
+    along: usize,
+}
+
+impl IndexRows {
+    fn new(index: &Indices, axis: usize, indexed: (&[usize], usize), source: Option<(&[usize], usize)>) -> Self {
+        let mut off_axis: Strides = indexed.0.into();
+        off_axis[axis] = 0;
+        let positions = contiguous_strides(index.shape());
+        let source = source.unwrap_or((&positions, 0));
+        let layout = Layout::new(index.shape(), [(&off_axis, indexed.1), (&positions, 0), source]);
+        // The index is contiguous, so its rows are runs of consecutive positions.
+        debug_assert!(layout.inner() <= 1 || layout.inner_strides()[1] == 1);
+        IndexRows { step: layout.inner_strides()[0], along: indexed.0[axis], layout }
     }
 }
 
@@ -164,32 +196,80 @@ fn check_gather(op: &str, shape: &[usize], axis: usize, index: &Indices) {
     if axis >= shape.len() || !fits {
         shape_panic(format!("{op}: index shape {:?} does not fit shape {shape:?} along axis {axis}", index.shape()));
     }
-    if let Some((j, &i)) = index.as_slice().iter().enumerate().find(|(_, i)| **i >= shape[axis]) {
+    // The largest index first: a vectorized pass; the search for the culprit only on failure.
+    if index.max().is_some_and(|i| i >= shape[axis])
+        && let Some((j, &i)) = index.as_slice().iter().enumerate().find(|(_, i)| **i >= shape[axis])
+    {
         shape_panic(format!(
             "{op}: index {i} (at flat position {j}) is out of range for axis {axis} of shape {shape:?}"
         ));
     }
 }
 
-/// Calls `f(flat, multi_index)` for every position of `shape` in row-major order.
-fn for_each_position(shape: &[usize], mut f: impl FnMut(usize, &[usize])) {
-    let total = numel(shape);
-    let mut position = vec![0usize; shape.len()];
-    for flat in 0..total {
-        f(flat, &position);
-        for d in (0..shape.len()).rev() {
-            position[d] += 1;
-            if position[d] < shape[d] {
-                break;
-            }
-            position[d] = 0;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
     use super::*;
+
+    /// Every multi-index of `shape`, in row-major order.
+    fn positions(shape: &[usize]) -> Vec<Vec<usize>> {
+        let mut all = vec![vec![]];
+        for &size in shape {
+            all = all.into_iter().flat_map(|p| (0..size).map(move |i| [p.clone(), vec![i]].concat())).collect();
+        }
+        all
+    }
+
+    /// A non-contiguous view of `shape`, by the case number: a transpose of distinct values
+    /// starting past the storage's first element, the same broadcast along one axis, or
+    /// the first two axes swapped.
+    fn strided(shape: &[usize], case: usize) -> Array<f64> {
+        let [a, b, c] = [shape[0], shape[1], shape[2]];
+        let transposed = arange(&[c + 1, b, a]).permute(&[2, 1, 0]).narrow(2, 1, c);
+        match case % 3 {
+            0 => transposed,
+            1 => transposed.narrow(case % 2, 0, 1).expand(shape),
+            _ => arange(&[b, a, c]).permute(&[1, 0, 2]),
+        }
+    }
+
+    #[test]
+    fn gather_and_scatter_add_match_the_definition_on_strided_arrays() {
+        let mut rng = StdRng::seed_from_u64(5);
+        for case in 0..600 {
+            let shape: Vec<usize> = (0..3).map(|_| rng.random_range(1..5)).collect();
+            let axis = rng.random_range(0..3);
+            let x = strided(&shape, case);
+            // Sizes off the axis up to the array's (zero too); any size along it.
+            let index_shape: Vec<usize> = (0..3)
+                .map(|d| if d == axis { rng.random_range(0..6) } else { rng.random_range(0..=shape[d]) })
+                .collect();
+            let picks = (0..numel(&index_shape)).map(|_| rng.random_range(0..shape[axis])).collect();
+            let index = Indices::new(picks, &index_shape).unwrap();
+            let replaced = |p: &[usize], i: usize| {
+                let mut p = p.to_vec();
+                p[axis] = i;
+                p
+            };
+
+            let gathered = x.gather(axis, &index);
+            let expected: Vec<f64> =
+                positions(&index_shape).iter().zip(index.as_slice()).map(|(p, &i)| x.get(&replaced(p, i))).collect();
+            assert_eq!(gathered.to_vec(), expected, "case {case}: gather {shape:?} along {axis} by {index_shape:?}");
+
+            let src = strided(&index_shape.iter().map(|&s| s.max(1)).collect::<Vec<_>>(), case + 1);
+            let src = src.narrow(0, 0, index_shape[0]).narrow(1, 0, index_shape[1]).narrow(2, 0, index_shape[2]);
+            let mut expected = Array::<f64>::full(&shape, 0.0).to_vec();
+            for (p, &i) in positions(&index_shape).iter().zip(index.as_slice()) {
+                let at: usize = replaced(p, i).iter().zip(contiguous_strides(&shape)).map(|(i, s)| i * s).sum();
+                expected[at] += src.get(p);
+            }
+            let scattered = src.scatter_add(&shape, axis, &index);
+            assert_eq!(scattered.to_vec(), expected, "case {case}: scatter_add to {shape:?} along {axis}");
+        }
+    }
 
     fn arange(shape: &[usize]) -> Array<f64> {
         Array::from_vec((0..numel(shape)).map(|i| i as f64).collect(), shape).unwrap()
@@ -219,6 +299,16 @@ mod tests {
         assert_eq!(logits.gather(1, &labels).to_vec(), vec![1.0, 7.0, 8.0]);
         let back = logits.gather(1, &labels).scatter_add(&[3, 4], 1, &labels);
         assert_eq!(back.to_vec(), vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 7.0, 8.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_gather_large_enough_for_rayon_matches_too() {
+        let x = strided(&[40, 30, 40], 0);
+        let picks = (0..40 * 30 * 40).map(|p| (p * 7 + p / 13) % 30).collect();
+        let index = Indices::new(picks, &[40, 30, 40]).unwrap();
+        let expected: Vec<f64> =
+            positions(&[40, 30, 40]).iter().zip(index.as_slice()).map(|(p, &i)| x.get(&[p[0], i, p[2]])).collect();
+        assert_eq!(x.gather(1, &index).to_vec(), expected);
     }
 
     #[test]
