@@ -62,8 +62,8 @@ pub(crate) fn max_pool2d<T: Element>(x: &Array<T>, geo: &ConvGeometry, positions
                 }
             };
         if pooled.len() * geo.kernel[0] * geo.kernel[1] >= PARALLEL_THRESHOLD {
-            let planes = pooled.par_chunks_mut(per_plane).zip(found).enumerate();
-            planes.for_each_init(|| Scratch::new(band), plane_work);
+            let work = pooled.par_chunks_mut(per_plane).zip(found).enumerate();
+            work.for_each_init(|| Scratch::new(band), plane_work);
         } else {
             let mut scratch = Scratch::new(band);
             pooled.chunks_mut(per_plane).zip(found).enumerate().for_each(|plane| plane_work(&mut scratch, plane));
