@@ -34,6 +34,12 @@ impl Indices {
         Ok(Indices { data: data.into(), shape: shape.into() })
     }
 
+    /// Indices over data a kernel made (not copied again), laid out row-major in `shape`.
+    pub(crate) fn from_shared(data: Arc<[usize]>, shape: &[usize]) -> Self {
+        assert_eq!(data.len(), numel(shape), "indices: {} positions for shape {shape:?}", data.len());
+        Indices { data, shape: shape.into() }
+    }
+
     /// The sizes of the axes.
     pub fn shape(&self) -> &[usize] {
         &self.shape

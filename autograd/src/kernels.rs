@@ -16,6 +16,7 @@ use crate::array::Array;
 use crate::array::ConvGeometry;
 use crate::element::Element;
 use crate::graph::{Sink, walk};
+use crate::indices::Indices;
 use crate::ops::{Binary, Comparison, Conv, How, Indexing, Unary};
 use crate::tensor::Tensor;
 
@@ -65,8 +66,8 @@ pub trait Kernels: Sized {
     fn conv(op: &Conv, a: &Array<Self>, b: &Array<Self>) -> Array<Self>
     where
         Self: Element;
-    /// Max pooling's arg-max positions.
-    fn max_pool_indices(x: &Array<Self>, geo: &ConvGeometry) -> Vec<usize>
+    /// Max pooling: the maxima and, if asked, their positions.
+    fn max_pool(x: &Array<Self>, geo: &ConvGeometry, positions: bool) -> (Array<Self>, Option<Indices>)
     where
         Self: Element;
     /// The indexing ops' forward.
@@ -132,8 +133,8 @@ impl Kernels for f32 {
         op.forward_array(a, b)
     }
     #[inline(never)]
-    fn max_pool_indices(x: &Array<f32>, geo: &ConvGeometry) -> Vec<usize> {
-        crate::array::max_pool2d_indices(x, geo)
+    fn max_pool(x: &Array<f32>, geo: &ConvGeometry, positions: bool) -> (Array<f32>, Option<Indices>) {
+        crate::array::max_pool2d(x, geo, positions)
     }
     #[inline(never)]
     fn indexing(op: &Indexing, x: &Array<f32>) -> Array<f32> {
@@ -214,8 +215,8 @@ impl Kernels for f64 {
         op.forward_array(a, b)
     }
     #[inline(never)]
-    fn max_pool_indices(x: &Array<f64>, geo: &ConvGeometry) -> Vec<usize> {
-        crate::array::max_pool2d_indices(x, geo)
+    fn max_pool(x: &Array<f64>, geo: &ConvGeometry, positions: bool) -> (Array<f64>, Option<Indices>) {
+        crate::array::max_pool2d(x, geo, positions)
     }
     #[inline(never)]
     fn indexing(op: &Indexing, x: &Array<f64>) -> Array<f64> {

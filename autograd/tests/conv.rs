@@ -114,6 +114,24 @@ fn pooling_matches_hand_computed_values() {
 }
 
 #[test]
+fn max_pooling_is_the_gather_at_its_arg_max_with_or_without_a_tape() {
+    // The kernel finds the maxima itself; only a recording call keeps their positions, as
+    // the gather it records. Both must give the gather's values, bit for bit (signed zeros
+    // and NaNs included), and the gradient must reach the first maximum.
+    let values = vec![-0.0, 0.0, 3.0, f64::NAN, 1.0, -f64::NAN, 3.0, 2.0, 0.0, -0.0, -1.0, -2.0];
+    let x = Tensor::<f64>::from_vec(values, &[1, 1, 3, 4]).unwrap().requires_grad();
+    let bits = |t: &Tensor<f64>| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let recorded = x.max_pool2d([1, 2], [1, 2], 0);
+    let plain = tapegrad_autograd::no_grad(|| x.max_pool2d([1, 2], [1, 2], 0));
+    assert!(recorded.tracks_grad() && !plain.tracks_grad());
+    let expected = [-0.0, f64::NAN, -f64::NAN, 3.0, 0.0, -1.0];
+    assert_eq!(bits(&recorded), expected.map(f64::to_bits));
+    assert_eq!(bits(&plain), expected.map(f64::to_bits));
+    recorded.sum().backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+}
+
+#[test]
 #[should_panic(expected = "conv2d: input [2, 3, 8, 8] has 3 channels but weight [4, 2, 3, 3] with groups 1 expects 2")]
 fn conv2d_names_the_shapes_on_a_channel_mismatch() {
     Tensor::<f32>::zeros(&[2, 3, 8, 8]).conv2d(&Tensor::zeros(&[4, 2, 3, 3]), None, ConvOptions::default());

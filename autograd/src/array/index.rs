@@ -107,7 +107,8 @@ impl<T: Element> Array<T> {
         Array::build_overwriting(index.shape(), |out| {
             // Each output element is written once, so a split over rows is deterministic.
             let (step, along) = (rows.step, rows.along);
-            rows.layout.fill_rows(out, |out, [mut at, first, _]| {
+            // (`move`: the loop keeps its steps in registers, not behind the captured references.)
+            rows.layout.fill_rows(out, move |out, [mut at, first, _]| {
                 let picks = &index.as_slice()[first..first + out.len()];
                 for (o, &i) in out.iter_mut().zip(picks) {
                     *o = data[at + i * along];
@@ -141,8 +142,9 @@ impl<T: Element> Array<T> {
             }
             // Positions may repeat: on one thread, in the index's row-major order, every
             // sum adds its terms in the same order.
-            rows.layout.for_rows(0..rows.layout.rows(), |_, [mut at, first, mut from]| {
-                for &i in &index.as_slice()[first..first + rows.layout.inner()] {
+            let inner = rows.layout.inner();
+            rows.layout.for_rows(0..rows.layout.rows(), move |_, [mut at, first, mut from]| {
+                for &i in &index.as_slice()[first..first + inner] {
                     let o = &mut out[at + i * along];
                     *o = *o + src[from];
                     at += step;

@@ -28,7 +28,7 @@ pub use conv::ConvGeometry;
 pub(crate) use conv::{conv2d, conv2d_input, conv2d_weight};
 pub(crate) use matmul::blocked_gemm;
 pub use parallel::PARALLEL_THRESHOLD;
-pub(crate) use pool::max_pool2d_indices;
+pub(crate) use pool::max_pool2d;
 use storage::Storage;
 pub use storage::{BufferCache, CACHE_BYTES, CACHE_MIN, INLINE, release_cached_memory};
 

@@ -1,7 +1,9 @@
-//! Max pooling's search: where each window's largest element lies.
+//! Max pooling's search: each window's largest element and where it lies.
 //!
-//! The pooled values and their gradient are then a gather and a scatter at these positions
-//! (ops that already differentiate), so the kernel only has to find them.
+//! The op records the pooled values as the gather at these positions, so their gradient is
+//! a scatter there (ops that already differentiate): the kernel only has to find them.
+
+use std::sync::Arc;
 
 use smallvec::SmallVec;
 
@@ -9,6 +11,7 @@ use super::Array;
 use super::conv::ConvGeometry;
 use super::parallel::{PARALLEL_THRESHOLD, SharedMut, for_ranges};
 use crate::element::Element;
+use crate::indices::Indices;
 
 /// Windows are searched in bands padded to a multiple of this many, so the comparison loop
 /// is whole vectors: no scalar remainder, which the compiler would turn back into branches.
@@ -18,42 +21,54 @@ const LANES: usize = 8;
 /// vector loops, few enough that the band's scratch stays in the L1 cache.
 const BAND: usize = 512;
 
-/// For a `[n, c, h, w]` array, the position (`y·w + x` in its plane) of the largest element
-/// of every window, as a `[n, c, oh·ow]` row-major list. Windows are scanned row by row
-/// and the first maximum wins ties, as PyTorch's CPU kernel; a NaN wins over any number
-/// (so NaNs propagate). Padding is never picked.
+/// For a `[n, c, h, w]` array, the largest element of every window, `[n, c, oh·ow]`, and,
+/// if `positions`, where each lies (`y·w + x` in its plane), in the same shape. Windows are
+/// scanned row by row and the first maximum wins ties, as PyTorch's CPU kernel; a NaN wins
+/// over any number (so NaNs propagate). Padding is never picked. Each value is the element
+/// at its position, bit for bit.
 ///
 /// One window at a time, the comparison branches on the data (mispredicted half the time on
 /// random inputs). Instead, a band of windows is searched together: for each tap of the
 /// window in row-major order, the tap's element in every window of the band is compared
 /// with that window's best so far. Each window sees the same comparisons in the same order,
 /// done as selects in a loop the compiler vectorizes.
-pub(crate) fn max_pool2d_indices<T: Element>(x: &Array<T>, geo: &ConvGeometry) -> Vec<usize> {
+pub(crate) fn max_pool2d<T: Element>(x: &Array<T>, geo: &ConvGeometry, positions: bool) -> (Array<T>, Option<Indices>) {
     let x = x.contiguous();
     let data = x.as_slice().expect("contiguous");
     let [h, w] = [x.shape()[2], x.shape()[3]];
     let out = [0, 1].map(|a| geo.output_size(a, x.shape()[2 + a]).expect("pool geometry checked by the caller"));
-    let per_plane = out[0] * out[1];
-    let mut indices = vec![0usize; x.shape()[0] * x.shape()[1] * per_plane];
-    if per_plane == 0 {
-        return indices;
-    }
-    let search = Search::new(geo, [h, w], out);
-    let band = (BAND / out[1]).clamp(1, out[0]) * out[1];
-    let planes = indices.len() / per_plane;
-    let shared = SharedMut(indices.as_mut_ptr());
-    for_ranges(planes, indices.len() * geo.kernel[0] * geo.kernel[1] >= PARALLEL_THRESHOLD, |range| {
-        let mut scratch = Scratch::new(band);
-        for plane in range {
-            let values = &data[plane * h * w..(plane + 1) * h * w];
-            // SAFETY: each plane's positions are written by the one task holding the plane.
-            let idx = unsafe { std::slice::from_raw_parts_mut(shared.at(plane * per_plane), per_plane) };
-            for (b, idx) in idx.chunks_mut(band).enumerate() {
-                search.band(values, b * band / out[1], idx, &mut scratch);
-            }
+    let (planes, per_plane) = (x.shape()[0] * x.shape()[1], out[0] * out[1]);
+    let shape = [x.shape()[0], x.shape()[1], per_plane];
+    // Made in place (collecting into an Arc): an Indices from a Vec would copy it.
+    let mut found: Option<Arc<[usize]>> = positions.then(|| std::iter::repeat_n(0, planes * per_plane).collect());
+    let pooled = Array::build_overwriting(&shape, |pooled| {
+        if pooled.is_empty() {
+            return;
         }
+        let parallel = pooled.len() * geo.kernel[0] * geo.kernel[1] >= PARALLEL_THRESHOLD;
+        let found = found.as_mut().map(|all| SharedMut(Arc::get_mut(all).expect("not shared yet").as_mut_ptr()));
+        let pooled = SharedMut(pooled.as_mut_ptr());
+        let search = Search::new(geo, [h, w], out);
+        let band = (BAND / out[1]).clamp(1, out[0]) * out[1];
+        for_ranges(planes, parallel, |range| {
+            let mut scratch = Scratch::new(band);
+            for plane in range {
+                let values = &data[plane * h * w..(plane + 1) * h * w];
+                // SAFETY: each plane's values and positions are written by the one task
+                // holding the plane.
+                let pooled = unsafe { std::slice::from_raw_parts_mut(pooled.at(plane * per_plane), per_plane) };
+                // SAFETY: as above.
+                let mut found = found.map(|f| {
+                    unsafe { std::slice::from_raw_parts_mut(f.at(plane * per_plane), per_plane) }.chunks_mut(band)
+                });
+                for (b, pooled) in pooled.chunks_mut(band).enumerate() {
+                    let found = found.as_mut().map(|f| f.next().expect("one chunk per band"));
+                    search.band(values, b * band / out[1], pooled, found, &mut scratch);
+                }
+            }
+        });
     });
-    indices
+    (pooled, found.map(|f| Indices::from_shared(f, &shape)))
 }
 
 /// The geometry of one pooling, worked out once for every plane.
@@ -86,12 +101,19 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Fills `idx` with the arg-max positions of the windows of whole output rows from
-    /// `oy0` on, in the plane `values`.
-    fn band<T: Element>(&self, values: &[T], oy0: usize, idx: &mut [usize], scratch: &mut Scratch<T>) {
+    /// Fills `pooled` with the maxima of the windows of whole output rows from `oy0` on, in
+    /// the plane `values`, and `found` (if any) with their positions.
+    fn band<T: Element>(
+        &self,
+        values: &[T],
+        oy0: usize,
+        pooled: &mut [T],
+        found: Option<&mut [usize]>,
+        scratch: &mut Scratch<T>,
+    ) {
         let ([h, w], ow, [kh, kw]) = (self.hw, self.out[1], self.geo.kernel);
         let ([sy, sx], [py, px]) = (self.geo.stride, [self.geo.padding[0][0], self.geo.padding[1][0]]);
-        let band = idx.len();
+        let band = pooled.len();
         let lanes = band.next_multiple_of(LANES);
         let [best, next] = &mut scratch.best;
         let (mut best, mut next) = (&mut best[..lanes], &mut next[..lanes]);
@@ -119,26 +141,18 @@ impl<'a> Search<'a> {
                     // Some windows see padding at this tap: -inf, never taken.
                     taps[..band].fill(T::neg_infinity());
                 }
-                let n = xhi - xlo;
-                let first = (ylo * sy + ky - py) * w + xlo * sx + kx - px;
-                for oy in ylo..yhi {
-                    let from = first + (oy - ylo) * sy * w;
-                    let to = (oy - oy0) * ow + xlo;
-                    let (to, from) = (&mut taps[to..to + n], &values[from..=from + (n - 1) * sx]);
-                    // The usual strides as constants, so the compiler can vectorize.
-                    match sx {
-                        1 => to.copy_from_slice(from),
-                        2 => copy_strided(to, from, 2),
-                        _ => copy_strided(to, from, sx),
-                    }
-                }
+                let to = &mut taps[(ylo - oy0) * ow + xlo..];
+                let from = &values[(ylo * sy + ky - py) * w + xlo * sx + kx - px..];
+                copy_tap(to, from, [yhi - ylo, xhi - xlo], [ow, sy * w], sx);
                 keep_larger(best, next, at, taps, (ky * w + kx) as u32);
                 std::mem::swap(&mut best, &mut next);
             }
         }
+        pooled.copy_from_slice(&best[..band]);
+        let Some(found) = found else { return };
         // The window of (oy, ox) starts at (oy·sy - py)·w + ox·sx - px, maybe in the
         // padding (negative): wrapping arithmetic, exact once the tap's offset is added.
-        for (r, (idx, at)) in idx.chunks_exact_mut(ow).zip(at.chunks_exact(ow)).enumerate() {
+        for (r, (idx, at)) in found.chunks_exact_mut(ow).zip(at.chunks_exact(ow)).enumerate() {
             let corner = ((oy0 + r) * sy * w).wrapping_sub(py * w + px);
             for (ox, (i, &a)) in idx.iter_mut().zip(at).enumerate() {
                 *i = corner.wrapping_add(ox * sx).wrapping_add(a as usize);
@@ -164,14 +178,30 @@ impl<T: Element> Scratch<T> {
     }
 }
 
-/// `to[i] = from[i·stride]`, for a `from` that ends at the last element read.
+/// One tap's elements for `rows` rows of `n` windows: `to[r·pitch[0] + i]` becomes
+/// `from[r·pitch[1] + i·stride]`. Not inlined: in the search's loops, its indices would
+/// live on the stack.
+#[inline(never)]
+fn copy_tap<T: Copy>(to: &mut [T], from: &[T], size: [usize; 2], pitch: [usize; 2], stride: usize) {
+    // The usual strides as constants, so the compiler can vectorize.
+    match stride {
+        1 => copy_rows(to, from, size, pitch, 1),
+        2 => copy_rows(to, from, size, pitch, 2),
+        _ => copy_rows(to, from, size, pitch, stride),
+    }
+}
+
+/// [`copy_tap`]'s loops.
 #[inline(always)]
-fn copy_strided<T: Copy>(to: &mut [T], from: &[T], stride: usize) {
-    assert!(to.is_empty() || (to.len() - 1) * stride == from.len() - 1);
-    for (i, t) in to.iter_mut().enumerate() {
-        // SAFETY: i·stride ≤ (to.len() - 1)·stride < from.len(), checked above. (A check
-        // on each read kept this loop from vectorizing, and cost more than the comparisons.)
-        *t = unsafe { *from.get_unchecked(i * stride) };
+fn copy_rows<T: Copy>(to: &mut [T], from: &[T], [rows, n]: [usize; 2], pitch: [usize; 2], stride: usize) {
+    let span = (n - 1) * stride + 1;
+    for (to, from) in to.chunks_mut(pitch[0]).zip(from.chunks(pitch[1])).take(rows) {
+        let (to, from) = (&mut to[..n], &from[..span]);
+        for (i, t) in to.iter_mut().enumerate() {
+            // SAFETY: i·stride ≤ (n - 1)·stride < span = from.len(). (A check on each read
+            // kept this loop from vectorizing, and cost more than the comparisons.)
+            *t = unsafe { *from.get_unchecked(i * stride) };
+        }
     }
 }
 
@@ -248,13 +278,28 @@ mod tests {
         indices
     }
 
+    /// The kernel's positions, after checking that its values are the elements there, bit
+    /// for bit, with or without positions asked for.
+    fn found(x: &Array<f32>, geo: &ConvGeometry) -> Vec<usize> {
+        let (pooled, positions) = max_pool2d(x, geo, true);
+        let positions = positions.expect("asked for");
+        let plane = x.shape()[2] * x.shape()[3];
+        let per_plane = positions.shape()[2].max(1);
+        let at = |(o, &p): (usize, &usize)| x.as_slice().unwrap()[o / per_plane * plane + p].to_bits();
+        let expected: Vec<u32> = positions.as_slice().iter().enumerate().map(at).collect();
+        assert_eq!(pooled.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>(), expected);
+        assert_eq!(pooled.shape(), positions.shape());
+        assert_eq!(max_pool2d(x, geo, false).0.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>(), expected);
+        positions.to_vec()
+    }
+
     fn geometry(kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) -> ConvGeometry {
         ConvGeometry { stride, padding: padding.map(|p| [p, p]), dilation: [1, 1], groups: 1, kernel }
     }
 
     /// Few distinct values, so windows hold ties, with NaNs and infinities among them.
     fn tricky(shape: &[usize], rng: &mut StdRng) -> Array<f32> {
-        let pool = [0.0, 1.0, -1.0, 2.0, f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        let pool = [0.0, -0.0, 1.0, -1.0, 2.0, f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
         let n = shape.iter().product();
         Array::from_vec((0..n).map(|_| pool[rng.random_range(0..pool.len())]).collect(), shape).unwrap()
     }
@@ -269,7 +314,7 @@ mod tests {
             let hw = [0, 1].map(|a| rng.random_range(kernel[a].saturating_sub(2 * padding[a]).max(1)..12));
             let x = tricky(&[2, rng.random_range(1..3), hw[0], hw[1]], &mut rng);
             let geo = geometry(kernel, stride, padding);
-            let found = max_pool2d_indices(&x, &geo);
+            let found = found(&x, &geo);
             assert_eq!(found, reference(&x, &geo), "case {case}: {hw:?}, {kernel:?}, {stride:?}, {padding:?}");
         }
     }
@@ -287,7 +332,7 @@ mod tests {
         for (shape, kernel, stride, padding) in cases {
             let x = tricky(&shape, &mut rng);
             let geo = geometry(kernel, stride, padding);
-            assert_eq!(max_pool2d_indices(&x, &geo), reference(&x, &geo));
+            assert_eq!(found(&x, &geo), reference(&x, &geo));
         }
     }
 
@@ -296,15 +341,15 @@ mod tests {
         let nan = f32::NAN;
         let x = Array::from_vec(vec![1.0, 3.0, 3.0, 0.0, nan, 5.0, nan, 9.0], &[1, 1, 2, 4]).unwrap();
         // Windows [[1, 3], [nan, 5]] and [[3, 0], [nan, 9]]; padding 0.
-        assert_eq!(max_pool2d_indices(&x, &geometry([2, 2], [2, 2], [0, 0])), vec![4, 6]);
+        assert_eq!(found(&x, &geometry([2, 2], [2, 2], [0, 0])), vec![4, 6]);
         // Window [1, 3, 3] then [3, 3, 0]: the first 3 in each.
-        assert_eq!(max_pool2d_indices(&x, &geometry([1, 3], [1, 1], [0, 0]))[..2], [1, 1]);
+        assert_eq!(found(&x, &geometry([1, 3], [1, 1], [0, 0]))[..2], [1, 1]);
     }
 
     #[test]
     fn an_all_negative_infinity_window_picks_its_first_real_element() {
         let x = Array::from_vec(vec![f32::NEG_INFINITY; 9], &[1, 1, 3, 3]).unwrap();
         // Padding 1: window (0, 0) covers the padded corner, its first real element is 0.
-        assert_eq!(max_pool2d_indices(&x, &geometry([2, 2], [2, 2], [1, 1])), vec![0, 1, 3, 4]);
+        assert_eq!(found(&x, &geometry([2, 2], [2, 2], [1, 1])), vec![0, 1, 3, 4]);
     }
 }

@@ -101,6 +101,14 @@ impl<T: Element> Tensor<T> {
         Indexing::Gather { axis, index: index.clone() }.forward(self)
     }
 
+    /// [`Tensor::gather`] whose value the caller already has (max pooling finds the maxima
+    /// with their positions), recorded as a gather: it differentiates as one.
+    #[track_caller]
+    pub(crate) fn gathered(&self, axis: usize, index: Indices, value: Array<T>) -> Tensor<T> {
+        debug_assert_eq!(value.shape(), index.shape());
+        Tensor::from_op(value, Op::Indexing(Box::new(Indexing::Gather { axis, index })), &[self])
+    }
+
     /// This tensor plus `src` added at the positions of `index` along `axis`, as PyTorch's
     /// `scatter_add` (`src` is shaped like `index`).
     ///

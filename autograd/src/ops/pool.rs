@@ -1,14 +1,15 @@
 //! Pooling over NCHW inputs, as PyTorch's `max_pool2d`, `avg_pool2d` and
 //! `adaptive_avg_pool2d`: composites, with no backward of their own.
 //!
-//! Max pooling finds each window's arg-max (a kernel, not differentiated: the positions are
-//! constant almost everywhere) and gathers there, so its gradient is a scatter to the
-//! arg-max. Average pooling is a depthwise convolution with a constant 1/(kh·kw) kernel,
+//! Max pooling finds each window's maximum and arg-max (a kernel, not differentiated: the
+//! positions are constant almost everywhere) and records the maxima as the gather at those
+//! positions, so its gradient is a scatter to the arg-max. Average pooling is a depthwise convolution with a constant 1/(kh·kw) kernel,
 //! so its gradient is that convolution's transpose.
 
+use crate::anomaly;
 use crate::array::ConvGeometry;
 use crate::element::{Element, lit};
-use crate::indices::Indices;
+use crate::graph::is_grad_enabled;
 use crate::ops::conv::{ConvOptions, Pair};
 use crate::shape::{conv_geometry, shape_panic};
 use crate::tensor::Tensor;
@@ -58,9 +59,15 @@ impl<T: Element> Tensor<T> {
         let geo = pool_geometry("max_pool2d", self.shape(), kernel.pair(), stride.pair(), padding.pair());
         let s = self.shape();
         let out = [0, 1].map(|a| geo.output_size(a, s[2 + a]).expect("checked"));
-        let positions = T::max_pool_indices(&self.value_ref(), &geo);
-        let index = Indices::new(positions, &[s[0], s[1], out[0] * out[1]]).expect("one position per output");
-        self.reshape([s[0], s[1], s[2] * s[3]]).gather(2, &index).reshape([s[0], s[1], out[0], out[1]])
+        // Positions serve only the recorded gather (and anomaly mode's check, which names
+        // it): inference skips them.
+        let record = (is_grad_enabled() && self.tracks_grad()) || anomaly::is_enabled();
+        let (pooled, positions) = T::max_pool(&self.value_ref(), &geo, record);
+        let pooled = match positions {
+            Some(index) => self.reshape([s[0], s[1], s[2] * s[3]]).gathered(2, index, pooled),
+            None => Tensor::from_array(pooled),
+        };
+        pooled.reshape([s[0], s[1], out[0], out[1]])
     }
 
     /// The mean of each `kernel` window, moved by `stride`, over this `[n, c, h, w]` batch
