@@ -170,6 +170,17 @@ fn im2col<T: Element>(image: &[T], geo: &ConvGeometry, d: &Dims, cols: &mut [T])
     }
 }
 
+/// [`im2col`] of one sample's group, through the zero-bordered `padded` planes if the
+/// convolution pads.
+fn columns<T: Element>(image: &[T], geo: &ConvGeometry, d: &Dims, padded: &mut [T], cols: &mut [T]) {
+    if geo.padded() {
+        pad_into(image, geo, d, padded);
+        im2col(padded, geo, d, cols);
+    } else {
+        im2col(image, geo, d, cols);
+    }
+}
+
 /// The adjoint of [`im2col`]: adds each column entry into the (padded) image element it
 /// came from.
 fn col2im<T: Element>(cols: &[T], geo: &ConvGeometry, d: &Dims, image: &mut [T]) {
@@ -251,13 +262,7 @@ pub(crate) fn conv2d<T: Element>(x: &Array<T>, w: &Array<T>, geo: &ConvGeometry)
             let (cols, padded, _) = split_scratch(scratch, ckk * p, pad_len);
             for n in samples {
                 for g in 0..geo.groups {
-                    let image = &xs[d.image(geo, n, g)];
-                    if geo.padded() {
-                        pad_into(image, geo, &d, padded);
-                        im2col(padded, geo, &d, cols);
-                    } else {
-                        im2col(image, geo, &d, cols);
-                    }
+                    columns(&xs[d.image(geo, n, g)], geo, &d, padded, cols);
                     // SAFETY: w's group block is [og, ckk] row-major, cols [ckk, p]; sample
                     // n's group g block of y is a disjoint [og, p] part of the output.
                     unsafe {
@@ -344,13 +349,7 @@ pub(crate) fn conv2d_weight<T: Element>(x: &Array<T>, g: &Array<T>, geo: &ConvGe
             let partial = unsafe { std::slice::from_raw_parts_mut(sums.at(chunk * d.o * ckk), d.o * ckk) };
             for n in samples {
                 for grp in 0..geo.groups {
-                    let image = &xs[d.image(geo, n, grp)];
-                    if geo.padded() {
-                        pad_into(image, geo, &d, padded);
-                        im2col(padded, geo, &d, cols);
-                    } else {
-                        im2col(image, geo, &d, cols);
-                    }
+                    columns(&xs[d.image(geo, n, grp)], geo, &d, padded, cols);
                     // SAFETY: g's group block is [og, p] row-major; colsᵀ is [p, ckk] (row
                     // stride 1, column stride p); product is [og, ckk].
                     unsafe {

@@ -3,8 +3,9 @@
 //!
 //! Max pooling finds each window's maximum and arg-max (a kernel, not differentiated: the
 //! positions are constant almost everywhere) and records the maxima as the gather at those
-//! positions, so its gradient is a scatter to the arg-max. Average pooling is a depthwise convolution with a constant 1/(kh·kw) kernel,
-//! so its gradient is that convolution's transpose.
+//! positions, so its gradient is a scatter to the arg-max. Average pooling is a depthwise
+//! convolution with a constant 1/(kh·kw) kernel, so its gradient is that convolution's
+//! transpose.
 
 use crate::anomaly;
 use crate::array::ConvGeometry;
