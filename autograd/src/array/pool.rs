@@ -195,13 +195,17 @@ fn copy_tap<T: Copy>(to: &mut [T], from: &[T], size: [usize; 2], pitch: [usize; 
 /// [`copy_tap`]'s loops.
 #[inline(always)]
 fn copy_rows<T: Copy>(to: &mut [T], from: &[T], [rows, n]: [usize; 2], pitch: [usize; 2], stride: usize) {
-    let span = (n - 1) * stride + 1;
-    for (to, from) in to.chunks_mut(pitch[0]).zip(from.chunks(pitch[1])).take(rows) {
-        let (to, from) = (&mut to[..n], &from[..span]);
-        for (i, t) in to.iter_mut().enumerate() {
-            // SAFETY: i·stride ≤ (n - 1)·stride < span = from.len(). (A check on each read
-            // kept this loop from vectorizing, and cost more than the comparisons.)
-            *t = unsafe { *from.get_unchecked(i * stride) };
+    if rows == 0 || n == 0 {
+        return;
+    }
+    assert!((rows - 1) * pitch[0] + n <= to.len() && (rows - 1) * pitch[1] + (n - 1) * stride < from.len());
+    for r in 0..rows {
+        let (at, first) = (r * pitch[0], r * pitch[1]);
+        for i in 0..n {
+            // SAFETY: r < rows and i < n, so both indices are within the bounds checked
+            // above. (Checking each access kept these loops from vectorizing, and cost more
+            // than the comparisons.)
+            unsafe { *to.get_unchecked_mut(at + i) = *from.get_unchecked(first + i * stride) };
         }
     }
 }
