@@ -3,7 +3,7 @@
 //! are written.
 
 use super::Array;
-use super::parallel::Layout;
+use super::parallel::{Layout, PARALLEL_THRESHOLD, SharedMut, for_ranges};
 use crate::element::Element;
 use crate::indices::Indices;
 use crate::shape::{Shape, Strides, contiguous_strides, numel, shape_panic};
@@ -133,6 +133,10 @@ impl<T: Element> Array<T> {
             ));
         }
         check_gather("scatter_add", shape, axis, index);
+        let last = shape.len() - 1;
+        if axis == last && index.shape()[..last] == shape[..last] {
+            return self.scatter_add_by_rows(shape, index);
+        }
         let (src, offset, strides) = self.raw();
         let rows = IndexRows::new(index, axis, (&contiguous_strides(shape), 0), Some((strides, offset)));
         let (step, along, src_step) = (rows.step, rows.along, rows.layout.inner_strides()[2]);
@@ -149,6 +153,47 @@ impl<T: Element> Array<T> {
                     *o = *o + src[from];
                     at += step;
                     from += src_step;
+                }
+            });
+        })
+    }
+
+    /// [`Array::scatter_add`] along the last axis of an index that covers every other axis
+    /// of `shape` (max pooling's gradient): index row r adds only into output row r. So each
+    /// output row is zeroed just before its additions, while in cache, rather than in a
+    /// pass over the whole output first; and the rows may run on rayon, each still adding
+    /// its terms in the index's order.
+    fn scatter_add_by_rows(&self, shape: &[usize], index: &Indices) -> Array<T> {
+        let last = shape.len() - 1;
+        let (width, count) = (shape[last], index.shape()[last]);
+        if numel(shape) == 0 {
+            return Array::full(shape, T::zero());
+        }
+        let (src, offset, strides) = self.raw();
+        // Each row's first source element (the source may be strided, or broadcast).
+        let outer = Layout::new(&index.shape()[..last], [(&strides[..last], offset)]);
+        let [step] = outer.inner_strides();
+        let mut starts = Vec::with_capacity(outer.rows() * outer.inner());
+        outer.for_rows(0..outer.rows(), |_, [start]| starts.extend((0..outer.inner()).map(|j| start + j * step)));
+        let src_step = strides[last];
+        Array::build_overwriting(shape, |out| {
+            let row = |(r, out): (usize, &mut [T])| {
+                out.fill(T::zero());
+                let mut from = starts[r];
+                for &i in &index.as_slice()[r * count..(r + 1) * count] {
+                    out[i] = out[i] + src[from];
+                    from += src_step;
+                }
+            };
+            if width == 0 {
+                return;
+            }
+            let (rows, parallel) = (out.len() / width, out.len().max(index.len()) >= PARALLEL_THRESHOLD);
+            let shared = SharedMut(out.as_mut_ptr());
+            for_ranges(rows, parallel, |range| {
+                for r in range {
+                    // SAFETY: each output row is written by the one task holding it.
+                    row((r, unsafe { std::slice::from_raw_parts_mut(shared.at(r * width), width) }));
                 }
             });
         })
@@ -245,8 +290,15 @@ mod tests {
             let axis = rng.random_range(0..3);
             let x = strided(&shape, case);
             // Sizes off the axis up to the array's (zero too); any size along it.
+            // Every other case along the last axis covers the other axes whole: scatter_add's
+            // row-by-row path.
+            let whole = axis == 2 && case % 2 == 0;
             let index_shape: Vec<usize> = (0..3)
-                .map(|d| if d == axis { rng.random_range(0..6) } else { rng.random_range(0..=shape[d]) })
+                .map(|d| match d {
+                    _ if d == axis => rng.random_range(0..6),
+                    _ if whole => shape[d],
+                    _ => rng.random_range(0..=shape[d]),
+                })
                 .collect();
             let picks = (0..numel(&index_shape)).map(|_| rng.random_range(0..shape[axis])).collect();
             let index = Indices::new(picks, &index_shape).unwrap();
@@ -311,6 +363,28 @@ mod tests {
         let expected: Vec<f64> =
             positions(&[40, 30, 40]).iter().zip(index.as_slice()).map(|(p, &i)| x.get(&[p[0], i, p[2]])).collect();
         assert_eq!(x.gather(1, &index).to_vec(), expected);
+    }
+
+    #[test]
+    fn scatter_add_by_rows_of_nothing_is_empty_or_zeros() {
+        let empty = Indices::new(vec![], &[0, 3]).unwrap();
+        assert_eq!(arange(&[0, 3]).scatter_add(&[0, 5], 1, &empty).shape(), &[0, 5]);
+        let no_columns = Indices::new(vec![], &[2, 0]).unwrap();
+        assert_eq!(arange(&[2, 0]).scatter_add(&[2, 3], 1, &no_columns).to_vec(), vec![0.0; 6]);
+    }
+
+    #[test]
+    fn a_scatter_add_by_rows_large_enough_for_rayon_matches_too() {
+        // Max pooling's gradient: rows of positions into rows of the output, from a strided
+        // source; some positions repeat within a row.
+        let src = strided(&[40, 30, 50], 0);
+        let picks = (0..40 * 30 * 50).map(|p| (p * 7 + p / 13) % 60).collect();
+        let index = Indices::new(picks, &[40, 30, 50]).unwrap();
+        let mut expected = vec![0.0; 40 * 30 * 60];
+        for (p, &i) in positions(&[40, 30, 50]).iter().zip(index.as_slice()) {
+            expected[(p[0] * 30 + p[1]) * 60 + i] += src.get(p);
+        }
+        assert_eq!(src.scatter_add(&[40, 30, 60], 2, &index).to_vec(), expected);
     }
 
     #[test]

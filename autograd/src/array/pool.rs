@@ -17,8 +17,9 @@ use crate::indices::Indices;
 /// is whole vectors: no scalar remainder, which the compiler would turn back into branches.
 const LANES: usize = 8;
 
-/// About this many windows (whole output rows) are searched together: enough for long
-/// vector loops, few enough that the band's scratch stays in the L1 cache.
+/// About this many windows are searched together (whole output rows of one plane, or whole
+/// planes when they are small): enough for long vector loops, few enough that the band's
+/// scratch stays in the L1 cache.
 const BAND: usize = 512;
 
 /// For a `[n, c, h, w]` array, the largest element of every window, `[n, c, oh·ow]`, and,
@@ -46,24 +47,28 @@ pub(crate) fn max_pool2d<T: Element>(x: &Array<T>, geo: &ConvGeometry, positions
             return;
         }
         let parallel = pooled.len() * geo.kernel[0] * geo.kernel[1] >= PARALLEL_THRESHOLD;
+        // The work: groups of whole planes, each searched in bands of `rows` output rows
+        // (a group holds several planes only if each is a single band).
+        let rows = (BAND / out[1]).clamp(1, out[0]);
+        let group = if rows == out[0] { (BAND / per_plane).max(1) } else { 1 };
+        let (band, chunk, total) = (group * rows * out[1], group * per_plane, pooled.len());
         let found = found.as_mut().map(|all| SharedMut(Arc::get_mut(all).expect("not shared yet").as_mut_ptr()));
         let pooled = SharedMut(pooled.as_mut_ptr());
         let search = Search::new(geo, [h, w], out);
-        let band = (BAND / out[1]).clamp(1, out[0]) * out[1];
-        for_ranges(planes, parallel, |range| {
+        for_ranges(planes.div_ceil(group), parallel, |range| {
             let mut scratch = Scratch::new(band);
-            for plane in range {
-                let values = &data[plane * h * w..(plane + 1) * h * w];
-                // SAFETY: each plane's values and positions are written by the one task
-                // holding the plane.
-                let pooled = unsafe { std::slice::from_raw_parts_mut(pooled.at(plane * per_plane), per_plane) };
+            for g in range {
+                let values = &data[g * group * h * w..];
+                let (start, len) = (g * chunk, chunk.min(total - g * chunk));
+                // SAFETY: each group's values and positions are written by the one task
+                // holding the group.
+                let pooled = unsafe { std::slice::from_raw_parts_mut(pooled.at(start), len) };
                 // SAFETY: as above.
-                let mut found = found.map(|f| {
-                    unsafe { std::slice::from_raw_parts_mut(f.at(plane * per_plane), per_plane) }.chunks_mut(band)
-                });
+                let mut found =
+                    found.map(|f| unsafe { std::slice::from_raw_parts_mut(f.at(start), len) }.chunks_mut(band));
                 for (b, pooled) in pooled.chunks_mut(band).enumerate() {
                     let found = found.as_mut().map(|f| f.next().expect("one chunk per band"));
-                    search.band(values, b * band / out[1], pooled, found, &mut scratch);
+                    search.band(values, b * rows, pooled, found, &mut scratch);
                 }
             }
         });
@@ -102,7 +107,8 @@ impl<'a> Search<'a> {
     }
 
     /// Fills `pooled` with the maxima of the windows of whole output rows from `oy0` on, in
-    /// the plane `values`, and `found` (if any) with their positions.
+    /// one or more planes (`values` starts at the first), and `found` (if any) with their
+    /// positions. Several planes only as wholes: then `oy0` is 0.
     fn band<T: Element>(
         &self,
         values: &[T],
@@ -111,9 +117,10 @@ impl<'a> Search<'a> {
         found: Option<&mut [usize]>,
         scratch: &mut Scratch<T>,
     ) {
-        let ([h, w], ow, [kh, kw]) = (self.hw, self.out[1], self.geo.kernel);
+        let ([h, w], [oh, ow], [kh, kw]) = (self.hw, self.out, self.geo.kernel);
         let ([sy, sx], [py, px]) = (self.geo.stride, [self.geo.padding[0][0], self.geo.padding[1][0]]);
-        let band = pooled.len();
+        let (band, rows) = (pooled.len(), (oh - oy0).min(pooled.len() / ow));
+        let (planes, per_plane) = (band / (rows * ow), rows * ow);
         let lanes = band.next_multiple_of(LANES);
         let [best, next] = &mut scratch.best;
         let (mut best, mut next) = (&mut best[..lanes], &mut next[..lanes]);
@@ -123,27 +130,31 @@ impl<'a> Search<'a> {
         // taps in the padding, hold -inf: never taken.
         best.fill(T::neg_infinity());
         taps[band..].fill(T::neg_infinity());
-        for (r, at) in at[..band].chunks_exact_mut(ow).enumerate() {
+        for (r, at) in at[..per_plane].chunks_exact_mut(ow).enumerate() {
             let oy = oy0 + r;
             let ky = window(self.geo, 0, oy, h).0 + py - oy * sy;
             at.iter_mut().zip(&self.first_kx).for_each(|(a, &kx)| *a = (ky * w) as u32 + kx);
         }
+        for p in 1..planes {
+            at.copy_within(..per_plane, p * per_plane);
+        }
         for ky in 0..kh {
             // The band's output rows whose tap row ky is inside the input.
             let (ylo, yhi) = self.rows[ky];
-            let (ylo, yhi) = (ylo.max(oy0), yhi.min(oy0 + band / ow));
+            let (ylo, yhi) = (ylo.max(oy0), yhi.min(oy0 + rows));
             for kx in 0..kw {
                 let (xlo, xhi) = self.columns[kx];
                 if ylo >= yhi || xlo == xhi {
                     continue;
                 }
-                if ylo > oy0 || yhi < oy0 + band / ow || xlo > 0 || xhi < ow {
+                if ylo > oy0 || yhi < oy0 + rows || xlo > 0 || xhi < ow {
                     // Some windows see padding at this tap: -inf, never taken.
                     taps[..band].fill(T::neg_infinity());
                 }
                 let to = &mut taps[(ylo - oy0) * ow + xlo..];
                 let from = &values[(ylo * sy + ky - py) * w + xlo * sx + kx - px..];
-                copy_tap(to, from, [yhi - ylo, xhi - xlo], [ow, sy * w], sx);
+                let size = [planes, yhi - ylo, xhi - xlo];
+                copy_tap(to, from, size, [[per_plane, ow], [h * w, sy * w]], sx);
                 keep_larger(best, next, at, taps, (ky * w + kx) as u32);
                 std::mem::swap(&mut best, &mut next);
             }
@@ -153,7 +164,7 @@ impl<'a> Search<'a> {
         // The window of (oy, ox) starts at (oy·sy - py)·w + ox·sx - px, maybe in the
         // padding (negative): wrapping arithmetic, exact once the tap's offset is added.
         for (r, (idx, at)) in found.chunks_exact_mut(ow).zip(at.chunks_exact(ow)).enumerate() {
-            let corner = ((oy0 + r) * sy * w).wrapping_sub(py * w + px);
+            let corner = ((oy0 + r % rows) * sy * w).wrapping_sub(py * w + px);
             for (ox, (i, &a)) in idx.iter_mut().zip(at).enumerate() {
                 *i = corner.wrapping_add(ox * sx).wrapping_add(a as usize);
             }
@@ -178,11 +189,11 @@ impl<T: Element> Scratch<T> {
     }
 }
 
-/// One tap's elements for `rows` rows of `n` windows: `to[r·pitch[0] + i]` becomes
-/// `from[r·pitch[1] + i·stride]`. Not inlined: in the search's loops, its indices would
-/// live on the stack.
+/// One tap's elements for `planes` planes of `rows` rows of `n` windows:
+/// `to[p·pitch[0][0] + r·pitch[0][1] + i]` becomes `from[p·pitch[1][0] + r·pitch[1][1] + i·stride]`.
+/// Not inlined: in the search's loops, its indices would live on the stack.
 #[inline(never)]
-fn copy_tap<T: Copy>(to: &mut [T], from: &[T], size: [usize; 2], pitch: [usize; 2], stride: usize) {
+fn copy_tap<T: Copy>(to: &mut [T], from: &[T], size: [usize; 3], pitch: [[usize; 2]; 2], stride: usize) {
     // The usual strides as constants, so the compiler can vectorize.
     match stride {
         1 => copy_rows(to, from, size, pitch, 1),
@@ -193,14 +204,22 @@ fn copy_tap<T: Copy>(to: &mut [T], from: &[T], size: [usize; 2], pitch: [usize; 
 
 /// [`copy_tap`]'s loops.
 #[inline(always)]
-fn copy_rows<T: Copy>(to: &mut [T], from: &[T], [rows, n]: [usize; 2], pitch: [usize; 2], stride: usize) {
-    let span = (n - 1) * stride + 1;
-    for (to, from) in to.chunks_mut(pitch[0]).zip(from.chunks(pitch[1])).take(rows) {
-        let (to, from) = (&mut to[..n], &from[..span]);
-        for (i, t) in to.iter_mut().enumerate() {
-            // SAFETY: i·stride ≤ (n - 1)·stride < span = from.len(). (A check on each read
-            // kept this loop from vectorizing, and cost more than the comparisons.)
-            *t = unsafe { *from.get_unchecked(i * stride) };
+fn copy_rows<T: Copy>(to: &mut [T], from: &[T], size: [usize; 3], [pt, pf]: [[usize; 2]; 2], stride: usize) {
+    let [planes, rows, n] = size;
+    if size.contains(&0) {
+        return;
+    }
+    let last = |[plane, row]: [usize; 2]| (planes - 1) * plane + (rows - 1) * row;
+    assert!(last(pt) + n <= to.len() && last(pf) + (n - 1) * stride < from.len());
+    for p in 0..planes {
+        for r in 0..rows {
+            let (at, first) = (p * pt[0] + r * pt[1], p * pf[0] + r * pf[1]);
+            for i in 0..n {
+                // SAFETY: p < planes, r < rows and i < n, so both indices are within the
+                // bounds checked above. (Checking each access kept these loops from
+                // vectorizing, and cost more than the comparisons.)
+                unsafe { *to.get_unchecked_mut(at + i) = *from.get_unchecked(first + i * stride) };
+            }
         }
     }
 }
