@@ -15,7 +15,8 @@ use smallvec::SmallVec;
 /// Kernels with at least this many elements run on rayon; smaller ones stay on the caller.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
-/// The number of elements a parallel piece of work covers (at least).
+/// The size of the fixed pieces a long sum is cut into, whose partials add left to right
+/// (so a sum's bits do not depend on the thread count); also a reduction's column pieces.
 pub(crate) const CHUNK: usize = 1 << 14;
 
 /// K arrays of one shape, reduced to the fewest axes that describe all their layouts.
