@@ -4,8 +4,6 @@
 //!
 //! cargo run --release --example california_housing -- --data-dir path/to/california_housing.csv
 
-mod common;
-
 use std::path::Path;
 
 use tapegrad::datasets::{CaliforniaHousing, Standardizer};

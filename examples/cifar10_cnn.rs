@@ -4,8 +4,6 @@
 //!
 //! cargo run --release --example cifar10_cnn -- --data-dir path/to/cifar-10-batches-bin
 
-mod common;
-
 use common::images::{Task, run};
 use tapegrad::datasets::Cifar10;
 use tapegrad::prelude::*;

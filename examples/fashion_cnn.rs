@@ -4,8 +4,6 @@
 //!
 //! cargo run --release --example fashion_cnn -- --data-dir path/to/fashion-mnist
 
-mod common;
-
 use common::images::{Task, run};
 use tapegrad::datasets::FashionMnist;
 use tapegrad::prelude::*;

@@ -3,8 +3,6 @@
 //!
 //! cargo run --release --example fashion_mnist -- --data-dir path/to/fashion-mnist
 
-mod common;
-
 use common::images::{Task, run};
 use tapegrad::datasets::FashionMnist;
 

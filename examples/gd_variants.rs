@@ -5,8 +5,6 @@
 //!
 //! cargo run --release --example gd_variants
 
-mod common;
-
 use std::time::Instant;
 
 use tapegrad::datasets::{Feature, Pattern, Playground};

@@ -4,8 +4,6 @@
 //!
 //! cargo run --release --example lenet -- --data-dir ../shared/data/mnist
 
-mod common;
-
 use common::images::{Task, run};
 use tapegrad::datasets::Mnist;
 use tapegrad::prelude::*;

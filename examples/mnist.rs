@@ -3,8 +3,6 @@
 //!
 //! cargo run --release --example mnist -- --data-dir ../shared/data/mnist
 
-mod common;
-
 use common::images::{Task, run};
 use tapegrad::datasets::Mnist;
 

@@ -11,8 +11,6 @@
 //! (As root, add `--allow-run-as-root`.) Built without `--features mpi` it trains as one
 //! process, and refuses to start as one of several ranks under mpirun.
 
-mod common;
-
 use std::path::Path;
 use std::time::Instant;
 

@@ -6,16 +6,13 @@
 //! cargo run --release --example playground -- --data circle --features x1sq,x2sq --hidden ""
 //! cargo run --release --example playground -- --data xor --hidden 4 --activation relu --regularization l2
 
-mod common;
-
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use tapegrad::datasets::{Feature, Pattern, Playground, Point};
 use tapegrad::optim::{l1_penalty, l2_penalty};
 use tapegrad::plot::{DecisionBoundary, LineChart};
 use tapegrad::prelude::*;
-use tapegrad::{Objective, evaluate};
+use tapegrad::{Objective, ProgressBar, evaluate};
 
 use common::{Flags, fail, output_dir, print_final};
 
@@ -106,11 +103,7 @@ pub fn run(args: Vec<String>) -> Vec<(&'static str, f64)> {
 
     // The training loop, written out: it is the lesson.
     let loader = DataLoader::new(&sets.train, batch_size).shuffle(seed);
-    let bar = ProgressBar::new(epochs as u64).with_style(
-        ProgressStyle::with_template("epoch {pos}/{len} [{bar:30}] {msg} ({per_sec})")
-            .expect("template")
-            .progress_chars("=> "),
-    );
+    let mut bar = ProgressBar::new(epochs as u64).prefix("epochs");
     let (mut train_curve, mut test_curve) = (Vec::new(), Vec::new());
     let start = Instant::now();
     for epoch in 0..epochs {

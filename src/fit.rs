@@ -4,7 +4,6 @@
 
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use tapegrad_autograd::{Array, Tensor, no_grad};
 use tapegrad_datasets::{DataLoader, Dataset, Targets};
 use tapegrad_nn::{
@@ -13,6 +12,7 @@ use tapegrad_nn::{
 use tapegrad_optim::{Optimizer, Scheduler};
 
 use crate::history::{EpochRecord, History};
+use crate::progress::ProgressBar;
 
 /// What to minimise, and the metric reported beside it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,7 +276,9 @@ impl<'a, M: Module + ?Sized> Fit<'a, M> {
 
     fn train_epoch(&mut self, loader: &DataLoader<'_>, epoch: usize, validation: Option<&Dataset>) -> EpochRecord {
         self.model.train();
-        let bar = self.progress.then(|| progress_bar(loader.num_batches() as u64, epoch, self.epochs));
+        let mut bar = self
+            .progress
+            .then(|| ProgressBar::new(loader.num_batches() as u64).prefix(format!("epoch {epoch}/{}", self.epochs)));
         let (mut loss_sum, mut metric_sum, mut samples) = (0.0, 0.0, 0usize);
         let start = Instant::now();
         for batch in loader.epoch(epoch - 1) {
@@ -292,7 +294,7 @@ impl<'a, M: Module + ?Sized> Fit<'a, M> {
             loss_sum += data_loss * batch.len() as f64;
             metric_sum += no_grad(|| self.objective.metric_sum(&outputs, &batch.targets));
             samples += batch.len();
-            if let Some(bar) = &bar {
+            if let Some(bar) = &mut bar {
                 bar.set_message(format!("loss {:.4}", loss_sum / samples as f64));
                 bar.inc(1);
             }
@@ -316,13 +318,6 @@ impl<'a, M: Module + ?Sized> Fit<'a, M> {
         }
         record
     }
-}
-
-fn progress_bar(batches: u64, epoch: usize, epochs: usize) -> ProgressBar {
-    let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({per_sec}, {eta})")
-        .expect("a valid template")
-        .progress_chars("=> ");
-    ProgressBar::new(batches).with_style(style).with_prefix(format!("epoch {epoch}/{epochs}"))
 }
 
 /// One line about an epoch, as Keras prints it.

@@ -90,7 +90,10 @@ impl History {
     /// # Errors
     /// Any I/O error, with the path in its message.
     pub fn write_csv(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        let path = path.as_ref();
+        self.write_csv_at(path.as_ref())
+    }
+
+    fn write_csv_at(&self, path: &Path) -> io::Result<()> {
         let temporary = path.with_extension("csv.partial");
         let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
         std::fs::write(&temporary, self.to_csv()).map_err(named)?;

@@ -30,10 +30,12 @@ pub use tapegrad_optim as optim;
 mod fit;
 mod history;
 pub mod plot;
+mod progress;
 mod resume;
 
 pub use fit::{Evaluation, Fit, Objective, evaluate, summary};
 pub use history::{EpochRecord, History};
+pub use progress::ProgressBar;
 pub use resume::{ResumeError, load_training, save_training};
 
 /// The names a training script needs, in one `use`.

@@ -2,9 +2,6 @@
 //! data sets are not available to tests): they load, train, draw and print their `final:`
 //! metrics, and learn the fixtures' easy pattern.
 
-// Each example is a program of its own with its own copy of `examples/common`.
-#![allow(clippy::duplicate_mod)]
-
 #[path = "../examples/california_housing.rs"]
 mod california_housing;
 #[path = "../examples/cifar10.rs"]

@@ -1,10 +1,11 @@
 //! The plotting module through its public API: every plot kind renders, encodes to PNG
-//! bytes that an independent decoder reads back pixel for pixel, and saves to a file.
+//! bytes that a decoder of the tests' own (written apart from the encoder) reads back pixel for pixel, and saves to a file.
 //!
 //! The ignored tests render one example of each kind to `<temp dir>/plot-samples/` for a
 //! person to look at: `cargo test --test plot -- --ignored`.
 
-use std::io::Cursor;
+#[path = "support/png_decoder.rs"]
+mod png_decoder;
 
 use tapegrad::plot::*;
 
@@ -14,14 +15,10 @@ fn samples_dir() -> std::path::PathBuf {
     dir
 }
 
-/// Decodes PNG bytes with the `png` crate's decoder.
+/// The image in PNG `bytes`, read by the tests' own decoder.
 fn decode(bytes: &[u8]) -> Image {
-    let mut reader = png::Decoder::new(Cursor::new(bytes)).read_info().unwrap();
-    let mut buffer = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buffer).unwrap();
-    assert_eq!(info.color_type, png::ColorType::Rgb);
-    let pixels = buffer[..info.buffer_size()].chunks(3).map(|p| [p[0], p[1], p[2]]).collect();
-    Image::from_pixels(info.width as usize, info.height as usize, pixels)
+    let (width, height, pixels) = png_decoder::decode_rgb(bytes);
+    Image::from_pixels(width, height, pixels)
 }
 
 fn every_kind() -> Vec<(&'static str, Image)> {

@@ -7,6 +7,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use flate2::write::ZlibEncoder;
+use flate2::{Compression, Crc};
+
 use super::canvas::Image;
 
 /// Saving a plot failed: which file, and the operating system's reason.
@@ -83,7 +86,11 @@ impl Image {
     /// # Ok::<(), tapegrad::plot::PlotError>(())
     /// ```
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {
-        let path = path.as_ref();
+        self.save_png_at(path.as_ref())
+    }
+
+    // Not generic, so it is compiled once here rather than in every program that saves.
+    fn save_png_at(&self, path: &Path) -> Result<(), PlotError> {
         let error = |source| PlotError { path: path.to_path_buf(), source };
         let Some(name) = path.file_name() else {
             return Err(error(io::Error::new(io::ErrorKind::InvalidInput, "the path names no file")));
@@ -107,37 +114,110 @@ impl Image {
         written.map_err(error)
     }
 
-    fn write_png(&self, out: impl Write) -> io::Result<()> {
+    /// PNG as the specification lays it out: the signature, an `IHDR` chunk (8-bit RGB,
+    /// not interlaced), one `IDAT` chunk holding the zlib-compressed rows, each row led by
+    /// the filter that makes it smallest, and `IEND`. flate2 does the compressing; this is
+    /// only the framing.
+    fn write_png(&self, out: &mut dyn Write) -> io::Result<()> {
         let side = |n: usize| {
-            u32::try_from(n).ok().filter(|&n| n < 1 << 31).ok_or_else(|| {
-                let message = format!("{}x{} is larger than PNG allows", self.width(), self.height());
+            u32::try_from(n).ok().filter(|&n| (1..1 << 31).contains(&n)).ok_or_else(|| {
+                let message = format!("{}x{}: PNG sides are 1 to 2³¹ − 1 pixels", self.width(), self.height());
                 io::Error::new(io::ErrorKind::InvalidInput, message)
             })
         };
-        let mut encoder = png::Encoder::new(out, side(self.width())?, side(self.height())?);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Balanced);
-        let mut writer = encoder.write_header()?;
-        writer.write_image_data(self.pixels().as_flattened())?;
-        writer.finish()?;
-        Ok(())
+        let mut header = Vec::with_capacity(13);
+        header.extend_from_slice(&side(self.width())?.to_be_bytes());
+        header.extend_from_slice(&side(self.height())?.to_be_bytes());
+        header.extend_from_slice(&[8, 2, 0, 0, 0]); // bit depth, RGB, deflate, adaptive filters, no interlace
+
+        let mut zlib = ZlibEncoder::new(Vec::new(), Compression::default());
+        let row_bytes = 3 * self.width();
+        let (mut previous, mut filtered) = (vec![0u8; row_bytes], vec![0u8; row_bytes]);
+        for row in self.pixels().chunks(self.width()) {
+            let row = row.as_flattened();
+            let filter = best_filter(row, &previous, &mut filtered);
+            zlib.write_all(&[filter])?;
+            zlib.write_all(&filtered)?;
+            previous.copy_from_slice(row);
+        }
+        let data = zlib.finish()?;
+
+        out.write_all(b"\x89PNG\r\n\x1a\n")?;
+        write_chunk(out, b"IHDR", &header)?;
+        write_chunk(out, b"IDAT", &data)?;
+        write_chunk(out, b"IEND", &[])?;
+        out.flush()
+    }
+}
+
+/// One chunk: its length, type, data and the CRC-32 of type and data.
+fn write_chunk(out: &mut dyn Write, kind: &[u8; 4], data: &[u8]) -> io::Result<()> {
+    let length = u32::try_from(data.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a PNG chunk holds at most 4 GiB"))?;
+    let mut crc = Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    out.write_all(&length.to_be_bytes())?;
+    out.write_all(kind)?;
+    out.write_all(data)?;
+    out.write_all(&crc.sum().to_be_bytes())
+}
+
+/// Filters `row` (RGB bytes) against the row above with each of PNG's five filters and
+/// keeps in `out` the one whose bytes, read as signed, sum smallest in magnitude (the
+/// specification's suggested heuristic); returns the filter's number.
+fn best_filter(row: &[u8], above: &[u8], out: &mut [u8]) -> u8 {
+    const BPP: usize = 3; // bytes per pixel
+    let predict = |filter: u8, i: usize| {
+        let left = if i >= BPP { row[i - BPP] } else { 0 };
+        let up_left = if i >= BPP { above[i - BPP] } else { 0 };
+        match filter {
+            0 => 0,
+            1 => left,
+            2 => above[i],
+            3 => ((u16::from(left) + u16::from(above[i])) / 2) as u8,
+            _ => paeth(left, above[i], up_left),
+        }
+    };
+    let cost = |filter: u8| -> u64 {
+        (0..row.len()).map(|i| u64::from((row[i].wrapping_sub(predict(filter, i)) as i8).unsigned_abs())).sum()
+    };
+    let best = (0..5u8).min_by_key(|&f| cost(f)).unwrap_or(0);
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = row[i].wrapping_sub(predict(best, i));
+    }
+    best
+}
+
+/// PNG's Paeth predictor: whichever of left, above and upper-left is closest to
+/// left + above − upper-left.
+fn paeth(a: u8, b: u8, c: u8) -> u8 {
+    let p = i16::from(a) + i16::from(b) - i16::from(c);
+    let (pa, pb, pc) = ((p - i16::from(a)).abs(), (p - i16::from(b)).abs(), (p - i16::from(c)).abs());
+    if pa <= pb && pa <= pc {
+        a
+    } else if pb <= pc {
+        b
+    } else {
+        c
     }
 }
 
 #[cfg(test)]
+#[path = "../../tests/support/png_decoder.rs"]
+mod png_decoder;
+
+#[cfg(test)]
 mod tests {
+    use std::io::Read;
+
     use super::super::color::{BLACK, WHITE};
     use super::*;
 
-    /// Decodes PNG bytes with the `png` crate, independently of the encoder above.
+    /// The image in PNG `bytes`, read by the tests' own decoder.
     fn decode(bytes: &[u8]) -> Image {
-        let mut reader = png::Decoder::new(io::Cursor::new(bytes)).read_info().unwrap();
-        let mut buffer = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buffer).unwrap();
-        assert_eq!((info.color_type, info.bit_depth), (png::ColorType::Rgb, png::BitDepth::Eight));
-        let pixels = buffer[..info.buffer_size()].chunks(3).map(|p| [p[0], p[1], p[2]]).collect();
-        Image::from_pixels(info.width as usize, info.height as usize, pixels)
+        let (width, height, pixels) = super::png_decoder::decode_rgb(bytes);
+        Image::from_pixels(width, height, pixels)
     }
 
     fn scratch_dir(name: &str) -> PathBuf {
@@ -158,6 +238,43 @@ mod tests {
     fn png_bytes_decode_to_the_same_pixels() {
         let image = sample();
         assert_eq!(decode(&image.to_png_bytes()), image);
+    }
+
+    #[test]
+    fn every_filter_is_chosen_somewhere_and_decodes_exactly() {
+        // Rows built so that each of the five filters wins on some row: flat (None), a ramp
+        // along the row (Sub), a copy of the row above (Up), the mean of both (Average),
+        // and a plane (Paeth); then noise. The independent decoder must give the pixels back.
+        let (width, height) = (37, 60);
+        let mut state = 12345u32;
+        let mut noise = || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 24) as u8
+        };
+        let mut pixels = Vec::new();
+        for y in 0..height {
+            for x in 0..width {
+                let v = match y % 6 {
+                    0 => 77,
+                    1 => (x * 5) as u8,
+                    2 => ((x * 5) as u8).wrapping_add(3),
+                    3 => ((x * 3 + y * 7) % 256) as u8,
+                    4 => ((x * 11 + y * 13) % 256) as u8,
+                    _ => noise(),
+                };
+                pixels.push([v, v.wrapping_mul(3), 255 - v]);
+            }
+        }
+        let image = Image::from_pixels(width, height, pixels);
+        let bytes = image.to_png_bytes();
+        assert_eq!(decode(&bytes), image);
+        // The filter bytes in the decompressed data: one per row, at each row's start.
+        let idat = bytes.windows(4).position(|w| w == b"IDAT").unwrap() + 4;
+        let mut raw = Vec::new();
+        flate2::read::ZlibDecoder::new(&bytes[idat..]).read_to_end(&mut raw).unwrap();
+        let filters: std::collections::BTreeSet<u8> = raw.chunks(1 + 3 * width).map(|row| row[0]).collect();
+        assert!(filters.len() >= 3, "filters used: {filters:?}");
+        assert!(filters.iter().all(|&f| f <= 4));
     }
 
     #[test]

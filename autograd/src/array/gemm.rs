@@ -125,7 +125,7 @@ pub(crate) unsafe fn sgemm(
         unsafe { block(rows, cols, k, a, b, c, ldc) };
     };
     if row_parts * col_parts > 1 {
-        run_tasks(row_parts * col_parts, task);
+        run_tasks(row_parts * col_parts, &task);
     } else {
         task(0);
     }

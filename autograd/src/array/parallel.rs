@@ -138,15 +138,17 @@ pub(crate) fn for_ranges(n: usize, parallel: bool, f: impl Fn(Range<usize>) + Sy
     if threads <= 1 {
         return f(0..n);
     }
-    run_tasks(threads, |t| f(t * n / threads..(t + 1) * n / threads));
+    run_tasks(threads, &|t| f(t * n / threads..(t + 1) * n / threads));
 }
 
 /// Runs `task(0)`, …, `task(n - 1)`: the first on the calling thread, the others on rayon's
 /// workers, returning when all are done. A caller outside the pool (a training loop's main
 /// thread) would otherwise sleep while every worker is woken, and on two cores a third
 /// runnable thread slows the serial work between parallel kernels.
-pub(crate) fn run_tasks(n: usize, task: impl Fn(usize) + Sync) {
-    let task = &task;
+///
+/// `task` is a trait object, called once per task, so that rayon's scope machinery is
+/// compiled once rather than for each of the hundred kernels that fan out.
+pub(crate) fn run_tasks(n: usize, task: &(dyn Fn(usize) + Sync)) {
     rayon::in_place_scope(|scope| {
         for t in 1..n {
             scope.spawn(move |_| task(t));

@@ -1,7 +1,7 @@
-//! What the examples share: reading `--flag value` arguments and printing the `final:`
-//! line that scripts read. (Not an example itself: cargo only builds `examples/*.rs`.)
-
-#![allow(dead_code)] // each example uses a different part
+//! What the examples share: reading `--flag value` arguments, printing the `final:` line
+//! that scripts read, and the image classifiers' runner. A crate of its own (not a `mod`
+//! in every example) so that this code, and the generic training code it instantiates, is
+//! compiled once rather than into each of the examples.
 
 pub mod images;
 
@@ -41,17 +41,21 @@ impl Flags {
     where
         T::Err: Display,
     {
-        self.known.push((name.to_string(), default.to_string(), help.to_string()));
-        match self.given.get(name) {
+        match self.given_value(name, default.to_string(), help) {
             None => default,
             Some(v) => v.parse().unwrap_or_else(|e| fail(&format!("--{name} {v:?}: {e}"))),
         }
     }
 
+    // The part of `get` that does not depend on T, compiled once in this crate.
+    fn given_value(&mut self, name: &str, default: String, help: &str) -> Option<&str> {
+        self.known.push((name.to_string(), default, help.to_string()));
+        self.given.get(name).map(String::as_str)
+    }
+
     /// The value of `--name` if given.
     pub fn optional(&mut self, name: &str, help: &str) -> Option<String> {
-        self.known.push((name.to_string(), "(none)".to_string(), help.to_string()));
-        self.given.get(name).cloned()
+        self.given_value(name, "(none)".to_string(), help).map(str::to_string)
     }
 
     /// Stops with the usage if `--help` was given, or with an error on unknown flags.
