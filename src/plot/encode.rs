@@ -115,8 +115,8 @@ impl Image {
     }
 
     /// PNG as the specification lays it out: the signature, an `IHDR` chunk (8-bit RGB,
-    /// not interlaced), one `IDAT` chunk holding the zlib-compressed rows, each row led by
-    /// the filter that makes it smallest, and `IEND`. flate2 does the compressing; this is
+    /// not interlaced), `IDAT` chunks of at most 1 MiB holding the zlib-compressed rows,
+    /// each row led by the filter that makes it smallest, and `IEND`. flate2 does the compressing; this is
     /// only the framing.
     fn write_png(&self, out: &mut dyn Write) -> io::Result<()> {
         let side = |n: usize| {
@@ -144,16 +144,18 @@ impl Image {
 
         out.write_all(b"\x89PNG\r\n\x1a\n")?;
         write_chunk(out, b"IHDR", &header)?;
-        write_chunk(out, b"IDAT", &data)?;
+        for part in data.chunks(1 << 20) {
+            write_chunk(out, b"IDAT", part)?;
+        }
         write_chunk(out, b"IEND", &[])?;
         out.flush()
     }
 }
 
-/// One chunk: its length, type, data and the CRC-32 of type and data.
+/// One chunk: its length, type, data and the CRC-32 of type and data. (Callers keep `data`
+/// far below PNG's limit of 2³¹ − 1 bytes.)
 fn write_chunk(out: &mut dyn Write, kind: &[u8; 4], data: &[u8]) -> io::Result<()> {
-    let length = u32::try_from(data.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a PNG chunk holds at most 4 GiB"))?;
+    let length = u32::try_from(data.len()).expect("a chunk of at most 1 MiB");
     let mut crc = Crc::new();
     crc.update(kind);
     crc.update(data);
@@ -275,6 +277,23 @@ mod tests {
         let filters: std::collections::BTreeSet<u8> = raw.chunks(1 + 3 * width).map(|row| row[0]).collect();
         assert!(filters.len() >= 3, "filters used: {filters:?}");
         assert!(filters.iter().all(|&f| f <= 4));
+    }
+
+    #[test]
+    fn large_images_span_several_data_chunks() {
+        // Noise barely compresses: 720×720 RGB is about 1.5 MB of zlib data, two IDAT chunks.
+        let mut state = 99u64;
+        let pixels = (0..720 * 720)
+            .map(|_| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let b = state.to_le_bytes();
+                [b[5], b[6], b[7]]
+            })
+            .collect();
+        let image = Image::from_pixels(720, 720, pixels);
+        let bytes = image.to_png_bytes();
+        assert!(bytes.windows(4).filter(|w| w == b"IDAT").count() >= 2);
+        assert_eq!(decode(&bytes), image);
     }
 
     #[test]
