@@ -89,6 +89,14 @@ impl ProgressBar {
     }
 
     /// The bar's text, as drawn (without the carriage return that redraws it in place).
+    ///
+    /// ```
+    /// use tapegrad::ProgressBar;
+    /// let mut bar = ProgressBar::new(4).prefix("epoch 1/3");
+    /// bar.inc(2);
+    /// assert!(bar.line().starts_with("epoch 1/3 [===============>              ] 2/4 ("));
+    /// bar.finish(); // draws once more and ends the line (on a terminal only)
+    /// ```
     pub fn line(&self) -> String {
         let filled = (self.position * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
         let mut bar = "=".repeat(filled as usize);
