@@ -177,23 +177,19 @@ impl<T: Element> Array<T> {
         outer.for_rows(0..outer.rows(), |_, [start]| starts.extend((0..outer.inner()).map(|j| start + j * step)));
         let src_step = strides[last];
         Array::build_overwriting(shape, |out| {
-            let row = |(r, out): (usize, &mut [T])| {
-                out.fill(T::zero());
-                let mut from = starts[r];
-                for &i in &index.as_slice()[r * count..(r + 1) * count] {
-                    out[i] = out[i] + src[from];
-                    from += src_step;
-                }
-            };
-            if width == 0 {
-                return;
-            }
+            // (width > 0: the shape is not empty.)
             let (rows, parallel) = (out.len() / width, out.len().max(index.len()) >= PARALLEL_THRESHOLD);
             let shared = SharedMut(out.as_mut_ptr());
             for_ranges(rows, parallel, |range| {
                 for r in range {
                     // SAFETY: each output row is written by the one task holding it.
-                    row((r, unsafe { std::slice::from_raw_parts_mut(shared.at(r * width), width) }));
+                    let out = unsafe { std::slice::from_raw_parts_mut(shared.at(r * width), width) };
+                    out.fill(T::zero());
+                    let mut from = starts[r];
+                    for &i in &index.as_slice()[r * count..(r + 1) * count] {
+                        out[i] = out[i] + src[from];
+                        from += src_step;
+                    }
                 }
             });
         })
