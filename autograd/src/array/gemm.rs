@@ -2,7 +2,7 @@
 //!
 //! The loops, outermost first: columns of B in panels of `NC`; the shared dimension in
 //! blocks of `KC` (B's block is packed once into `NR`-wide slivers); rows of A in blocks of
-//! `MC` (packed into `MR`-tall slivers, one block per rayon task); then a 6×16 micro-kernel
+//! `MC` (packed into `MR`-tall slivers, one block per task); then a 6×16 micro-kernel
 //! on AVX2 + FMA registers. Packing buffers live per thread and are reused, so a call
 //! allocates nothing once warm (fresh buffers per call cost page faults, which dominated
 //! training time with the crate used before).
@@ -40,7 +40,7 @@ thread_local! {
 /// Runs `f` with the first `len` elements of this thread's buffer (grown if needed, never
 /// shrunk: packing overwrites what it uses, so sizes alternating between products cost no
 /// zeroing), or with a fresh one if the buffer is already in use (a product inside a
-/// product's task, should rayon schedule one there).
+/// product's task).
 fn with_buffer<R>(
     buffer: &'static std::thread::LocalKey<RefCell<Vec<f32>>>,
     len: usize,
@@ -86,7 +86,7 @@ pub(crate) fn available() -> bool {
 }
 
 /// C = A·B for an `m×k` A and a `k×n` B; C is row-major with row stride `ldc` and fully
-/// overwritten. Runs on rayon when large and `parallel`: C is cut into as many rectangles
+/// overwritten. Runs on all threads when large and `parallel`: C is cut into as many rectangles
 /// as there are threads, in the shape that balances them best, and each task packs its own
 /// blocks of A and B (no serial packing, no shared buffers).
 ///

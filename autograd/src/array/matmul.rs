@@ -72,7 +72,7 @@ impl<T: Element> Array<T> {
 }
 
 /// C = A·B by a single-threaded GEMM `kernel` (taking pointer/row-stride/column-stride
-/// triples), split into blocks of rows on rayon when `parallel` and large. The blocks
+/// triples), split into blocks of rows on all threads when `parallel` and large. The blocks
 /// depend on the shape alone.
 ///
 /// # Safety

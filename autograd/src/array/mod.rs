@@ -16,6 +16,7 @@ mod parallel;
 mod pool;
 mod reduce;
 mod storage;
+mod threads;
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,9 +1,10 @@
-//! Walking strided arrays row by row, on the calling thread or on rayon.
+//! Walking strided arrays row by row, on the calling thread or on all threads.
 //!
 //! A kernel over K same-shaped arrays sees them as rows: the last (collapsed) axis is an
 //! inner loop with one stride per array, every other axis an outer counter. Work runs on
-//! rayon only above [`PARALLEL_THRESHOLD`] elements, so tiny tensors pay no pool overhead,
-//! and the calling thread takes a share (see [`run_tasks`]). Where work is cut by thread
+//! all threads only above [`PARALLEL_THRESHOLD`] elements, so tiny tensors pay no
+//! hand-over, and the calling thread takes a share (see [`run_tasks`]). The thread count is
+//! rayon's (`RAYON_NUM_THREADS`, or the rayon pool the caller runs in). Where work is cut by thread
 //! count, each output element is still computed by the same code in the same order; sums
 //! are cut in pieces whose boundaries depend on the sizes alone. So the bits never depend
 //! on the number of threads.
@@ -12,7 +13,9 @@ use std::ops::Range;
 
 use smallvec::SmallVec;
 
-/// Kernels with at least this many elements run on rayon; smaller ones stay on the caller.
+pub(crate) use super::threads::run_tasks;
+
+/// Kernels with at least this many elements run on all threads; smaller ones stay on the caller.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
 /// The size of the fixed pieces a long sum is cut into, whose partials add left to right
@@ -139,24 +142,6 @@ pub(crate) fn for_ranges(n: usize, parallel: bool, f: impl Fn(Range<usize>) + Sy
         return f(0..n);
     }
     run_tasks(threads, &|t| f(t * n / threads..(t + 1) * n / threads));
-}
-
-/// Runs `task(0)`, …, `task(n - 1)`: the first on the calling thread, the others on rayon's
-/// workers, returning when all are done. A caller outside the pool (a training loop's main
-/// thread) would otherwise sleep while every worker is woken, and on two cores a third
-/// runnable thread slows the serial work between parallel kernels.
-///
-/// `task` is a trait object, called once per task, so that rayon's scope machinery is
-/// compiled once rather than for each of the hundred kernels that fan out.
-pub(crate) fn run_tasks(n: usize, task: &(dyn Fn(usize) + Sync)) {
-    rayon::in_place_scope(|scope| {
-        for t in 1..n {
-            scope.spawn(move |_| task(t));
-        }
-        if n > 0 {
-            task(0);
-        }
-    });
 }
 
 /// A pointer into an output buffer that parallel workers share because each writes its own,

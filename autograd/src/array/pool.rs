@@ -341,7 +341,7 @@ mod tests {
     #[test]
     fn wide_and_tall_planes_and_large_inputs_match_too() {
         // Planes of several bands (one row each, then several rows and a shorter last
-        // band), and enough work to run on rayon.
+        // band), and enough work to run on all threads.
         let mut rng = StdRng::seed_from_u64(4);
         let cases = [
             ([1, 2, 5, 600], [3, 3], [1, 1], [1, 1]),

@@ -2,7 +2,7 @@
 //!
 //! Each run of adjacent reduced axes is seen as `[outer, reduced, inner]` over contiguous
 //! data. Sums add in a fixed order (eight lanes within a piece of [`CHUNK`] elements, pieces
-//! left to right), whether or not rayon runs the pieces, so a sum has the same bits on
+//! left to right), whether or not other threads run the pieces, so a sum has the same bits on
 //! every thread count.
 
 use super::Array;
