@@ -13,7 +13,8 @@
 //!
 //! How many tasks a region has is the caller's choice (rayon's thread count, which
 //! `RAYON_NUM_THREADS` and rayon's pool builders set); which thread runs a task is not, and
-//! never changes a result. One region runs at a time: a kernel called while another
+//! never changes a result. Workers are started when first needed, at most one per core
+//! beside the caller's. One region runs at a time: a kernel called while another
 //! thread's region runs, or from inside a task, runs its tasks one after another on its
 //! own thread, with the same result.
 
@@ -21,7 +22,7 @@ use std::any::Any;
 use std::hint::spin_loop;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A region's task, called once for each task index.
@@ -134,22 +135,28 @@ impl Team {
         }
     }
 
-    /// Starts workers until there are `count` (fewer if the system refuses threads: the
-    /// caller then runs more of the tasks itself).
+    /// Starts workers until there are `count`, but no more than the cores beside the
+    /// caller's: spinning threads beyond the cores would take turns with the ones doing the
+    /// work. (Fewer workers than tasks, or none if the system refuses threads, only means
+    /// the caller and the workers claim more tasks each.)
     fn hire(&'static self, count: usize) {
+        static CORES: OnceLock<usize> = OnceLock::new();
+        let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let count = count.min(cores - 1);
         let mut hired = lock(&self.hired);
+        // Called before the region is published: a new worker takes part in it.
+        let seen = self.ticket.load(Ordering::Acquire) >> 32;
         while *hired < count {
             let name = format!("tapegrad-worker-{}", *hired + 1);
-            if std::thread::Builder::new().name(name).spawn(move || self.serve()).is_err() {
+            if std::thread::Builder::new().name(name).spawn(move || self.serve(seen)).is_err() {
                 return;
             }
             *hired += 1;
         }
     }
 
-    /// A worker's life: take part in every region, waiting between them.
-    fn serve(&self) {
-        let mut seen = self.ticket.load(Ordering::Acquire) >> 32;
+    /// A worker's life: take part in every region after `seen`, waiting between them.
+    fn serve(&self, mut seen: u64) {
         loop {
             self.wait_for_region(seen);
             seen = self.work();
@@ -201,6 +208,32 @@ mod tests {
     }
 
     #[test]
+    fn two_tasks_run_at_once_on_two_cores() {
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+            return;
+        }
+        // Each task waits (up to a second) for the other to start: both meet only if two
+        // threads run them at once. Another test's region may hold the team, and then this
+        // one runs on its own thread: try again.
+        let met_once = (0..30).any(|_| {
+            let started = [AtomicBool::new(false), AtomicBool::new(false)];
+            let met = AtomicU32::new(0);
+            run_tasks(2, &|t| {
+                started[t].store(true, Ordering::SeqCst);
+                let deadline = Instant::now() + Duration::from_secs(1);
+                while !started[1 - t].load(Ordering::SeqCst) && Instant::now() < deadline {
+                    spin_loop();
+                }
+                if started[1 - t].load(Ordering::SeqCst) {
+                    met.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            met.load(Ordering::SeqCst) == 2
+        });
+        assert!(met_once, "no worker took the second task while the first ran");
+    }
+
+    #[test]
     fn regions_from_many_threads_and_nested_regions_all_complete() {
         let total = AtomicU32::new(0);
         std::thread::scope(|s| {
@@ -216,19 +249,23 @@ mod tests {
     }
 
     #[test]
-    fn a_panicking_task_panics_on_the_caller_after_the_others_finish() {
+    fn a_panicking_task_panics_on_the_caller_once_no_task_runs() {
         let finished = AtomicU32::new(0);
         let caught = catch_unwind(AssertUnwindSafe(|| {
             run_tasks(4, &|t| {
                 if t == 2 {
                     panic!("task two");
                 }
-                finished.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+                finished.fetch_add(1, Ordering::SeqCst);
             })
         }));
         let message = caught.unwrap_err().downcast::<&str>().map(|m| *m).ok();
         assert_eq!(message, Some("task two"));
-        assert_eq!(finished.load(Ordering::Relaxed), 3);
+        // No task goes on after the caller has unwound (the tasks borrow its stack).
+        let at_return = finished.load(Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(finished.load(Ordering::SeqCst), at_return);
         // The team is free again.
         let ran = AtomicU32::new(0);
         run_tasks(2, &|_| _ = ran.fetch_add(1, Ordering::Relaxed));
