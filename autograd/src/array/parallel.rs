@@ -110,22 +110,43 @@ impl<const K: usize> Layout<K> {
     }
 
     /// Fills the contiguous `out` (one row of `inner()` elements per row of the layout) by
-    /// `f(out_row, starts)`, on all threads when large.
+    /// `f(out_piece, starts)`, on all threads when large. `f` sees a whole row or a piece of
+    /// one (`starts` are then the piece's own), so it must treat elements independently:
+    /// a few long rows, like a flat array's one, are cut in pieces for the threads to share.
     pub(crate) fn fill_rows<T: Send>(&self, out: &mut [T], f: impl Fn(&mut [T], [usize; K]) + Sync) {
-        let inner = self.inner();
+        let (inner, rows) = (self.inner(), self.rows());
         if inner == 0 || out.is_empty() {
             return;
         }
+        let parallel = out.len() >= PARALLEL_THRESHOLD;
+        // Enough pieces for every thread to get about as much (four per thread), none
+        // smaller than a cut is worth.
+        let parts = if parallel {
+            (4 * rayon::current_num_threads()).div_ceil(rows).clamp(1, inner.div_ceil(MIN_PIECE))
+        } else {
+            1
+        };
+        let steps = self.inner_strides();
         let shared = SharedMut(out.as_mut_ptr());
-        for_ranges(self.rows(), out.len() >= PARALLEL_THRESHOLD, |rows| {
-            self.for_rows(rows, |row, starts| {
-                // SAFETY: each row is written by the one task whose range holds it.
-                let out = unsafe { std::slice::from_raw_parts_mut(shared.at(row * inner), inner) };
-                f(out, starts)
+        for_ranges(rows * parts, parallel, |pieces| {
+            if pieces.is_empty() {
+                return;
+            }
+            let (first, last) = (pieces.start, pieces.end - 1);
+            self.for_rows(first / parts..last / parts + 1, |row, starts| {
+                let from = if row == first / parts { first % parts } else { 0 };
+                let to = if row == last / parts { last % parts + 1 } else { parts };
+                let (c0, c1) = (from * inner / parts, to * inner / parts);
+                // SAFETY: each piece of each row is written by the one task whose range holds it.
+                let out = unsafe { std::slice::from_raw_parts_mut(shared.at(row * inner + c0), c1 - c0) };
+                f(out, std::array::from_fn(|k| starts[k] + c0 * steps[k]))
             });
         });
     }
 }
+
+/// The fewest elements a row is cut to, for threads to share it.
+const MIN_PIECE: usize = 1 << 12;
 
 /// Runs `f(i)` for every `i` in `0..n`, on all threads when `work` (elements touched) is
 /// large. Each `i` must write its own output, so the result is the same on any thread count.
@@ -176,6 +197,31 @@ mod tests {
         let layout = Layout::new(&[2, 3, 4], [(&[12, 4, 1], 0)]);
         assert_eq!(layout.inner(), 24);
         assert_eq!(layout.rows(), 1);
+    }
+
+    #[test]
+    fn long_rows_are_cut_into_pieces_that_cover_each_element_once() {
+        // A flat array (one row), three rows, and a strided view (step 2 from offset 7).
+        for (shape, strides, offset) in
+            [(vec![100_003], vec![1], 0), (vec![3, 40_000], vec![40_000, 1], 0), (vec![70_001], vec![2], 7)]
+        {
+            let layout = Layout::new(&shape, [(&strides, offset)]);
+            let step = layout.inner_strides()[0];
+            for threads in [1, 2, 3, 5] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                let mut out = vec![usize::MAX; shape.iter().product()];
+                pool.install(|| {
+                    layout.fill_rows(&mut out, |piece, [start]| {
+                        piece.iter_mut().enumerate().for_each(|(j, o)| *o = start + j * step);
+                    })
+                });
+                let expected: Vec<usize> = match shape.len() {
+                    1 => (0..shape[0]).map(|i| offset + i * strides[0]).collect(),
+                    _ => (0..out.len()).collect(),
+                };
+                assert!(out == expected, "{shape:?} on {threads} threads");
+            }
+        }
     }
 
     #[test]

@@ -79,8 +79,12 @@ impl<T: Element> Unary<T> {
             Unary::Sin => each(x, |v| v.sin()),
             Unary::Cos => each(x, |v| v.cos()),
             Unary::Erf => each(x, |v| v.erf()),
-            Unary::Relu => each(x, |v| if v < zero { zero } else { v }),
-            Unary::LeakyRelu(slope) => each(x, |v| if v < zero { v * slope } else { v }),
+            // Ops that keep some elements as they are add zero (exact; -0 becomes +0): the
+            // store is then unconditional. Otherwise LLVM, built for AVX2, writes only the
+            // changed elements with masked stores, which AMD CPUs run microcoded (relu ran
+            // at a third of memory speed: BENCHMARKS.md, W4).
+            Unary::Relu => each(x, |v| (if v < zero { zero } else { v }) + zero),
+            Unary::LeakyRelu(slope) => each(x, |v| (if v < zero { v * slope } else { v }) + zero),
             Unary::Sigmoid => each(x, sigmoid),
             Unary::Tanh => T::tanh_in_place(x),
             Unary::Softplus => each(x, |v| v.max(zero) + (-v.abs()).exp().ln_1p()),
@@ -90,13 +94,13 @@ impl<T: Element> Unary<T> {
             Unary::DivScalar(c) => each(x, |v| v / c),
             Unary::Powf(p) => each(x, |v| v.powf(p)),
             Unary::Clamp(low, high) => each(x, |v| {
-                if v < low {
+                (if v < low {
                     low
                 } else if v > high {
                     high
                 } else {
                     v
-                }
+                }) + zero
             }),
         }
     }
