@@ -389,4 +389,21 @@ mod tests {
             assert_eq!(bits(&fast), bits(&composed), "{name}");
         }
     }
+    /// The ops that pass some elements through unchanged (written with an added zero, see
+    /// `apply`) keep NaN and infinities, on large (fused) and small tensors alike.
+    #[test]
+    fn pass_through_ops_keep_nan_and_infinities() {
+        for n in [5, 1 << 16] {
+            let mut values = vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -2.0, 3.0];
+            values.resize(n, 0.5);
+            let x = Tensor::from_vec(values, &[n]).unwrap();
+            let first = |t: Tensor| t.to_vec()[..5].to_vec();
+            let relu = first(x.relu());
+            assert!(relu[0].is_nan() && relu[1..] == [f32::INFINITY, 0.0, 0.0, 3.0], "relu {relu:?}");
+            let leaky = first(x.leaky_relu(0.5));
+            assert!(leaky[0].is_nan() && leaky[1..] == [f32::INFINITY, f32::NEG_INFINITY, -1.0, 3.0], "{leaky:?}");
+            let clamped = first(x.clamp(-1.0, 1.0));
+            assert!(clamped[0].is_nan() && clamped[1..] == [1.0, -1.0, -1.0, 1.0], "clamp {clamped:?}");
+        }
+    }
 }
