@@ -3,11 +3,11 @@
 //! A kernel over K same-shaped arrays sees them as rows: the last (collapsed) axis is an
 //! inner loop with one stride per array, every other axis an outer counter. Work runs on
 //! all threads only above [`PARALLEL_THRESHOLD`] elements, so tiny tensors pay no
-//! hand-over, and the calling thread takes a share (see [`run_tasks`]). The thread count is
-//! rayon's (`RAYON_NUM_THREADS`, or the rayon pool the caller runs in). Where work is cut by thread
-//! count, each output element is still computed by the same code in the same order; sums
-//! are cut in pieces whose boundaries depend on the sizes alone. So the bits never depend
-//! on the number of threads.
+//! hand-over, and the calling thread takes a share (see [`run_tasks`]). The thread count
+//! is rayon's (`RAYON_NUM_THREADS`, or the rayon pool the caller runs in). Where work is
+//! cut by thread count, each output element is still computed by the same code in the
+//! same order; sums are cut in pieces whose boundaries depend on the sizes alone. So the
+//! bits never depend on the number of threads.
 
 use std::ops::Range;
 
@@ -15,7 +15,8 @@ use smallvec::SmallVec;
 
 pub(crate) use super::threads::run_tasks;
 
-/// Kernels with at least this many elements run on all threads; smaller ones stay on the caller.
+/// Kernels with at least this many elements run on all threads; smaller ones stay on the
+/// caller.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
 /// The size of the fixed pieces a long sum is cut into, whose partials add left to right
@@ -145,7 +146,7 @@ impl<const K: usize> Layout<K> {
     }
 }
 
-/// The fewest elements a row is cut to, for threads to share it.
+/// The smallest piece a row is cut into for the threads to share.
 const MIN_PIECE: usize = 1 << 12;
 
 /// Runs `f(i)` for every `i` in `0..n`, on all threads when `work` (elements touched) is
