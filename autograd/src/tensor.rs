@@ -108,7 +108,9 @@ impl<T: Element> Node<T> {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-static LIVE: AtomicU64 = AtomicU64::new(0);
+/// Tensors dropped so far; those made so far are `NEXT_ID`, so no second count (an atomic
+/// add on every tensor made) is needed for [`live_tensors`].
+static DROPPED: AtomicU64 = AtomicU64::new(0);
 
 /// How many tensors exist right now in this process (handles to one tensor count once):
 /// a leak detector. A training loop that frees its graphs keeps this flat from step to step.
@@ -121,7 +123,10 @@ static LIVE: AtomicU64 = AtomicU64::new(0);
 /// drop(t);
 /// ```
 pub fn live_tensors() -> u64 {
-    LIVE.load(Ordering::Relaxed)
+    // Dropped first: a tensor's drop (Release) comes after its making, so every drop seen
+    // here (Acquire) is of a tensor whose id the second load sees.
+    let dropped = DROPPED.load(Ordering::Acquire);
+    NEXT_ID.load(Ordering::Relaxed).saturating_sub(dropped)
 }
 
 /// Borrowed access to a tensor's value, holding a parameter's read lock while it lives.
@@ -149,14 +154,12 @@ impl<T: Element> Clone for Tensor<T> {
 impl<T: Element> Tensor<T> {
     pub(crate) fn with_parts(value: Array<T>, node: Option<Node<T>>, tracks_grad: bool) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        LIVE.fetch_add(1, Ordering::Relaxed);
         Tensor { inner: Arc::new(Inner { id, data: Data::Fixed(value), node, tracks_grad }) }
     }
 
     /// A constant whose value is `chain` applied to `source`, computed when first read.
     pub(crate) fn lazy(source: Array<T>, chain: Chain<T>) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        LIVE.fetch_add(1, Ordering::Relaxed);
         let data = Data::Lazy(Box::new(Lazy { source, chain, value: OnceLock::new() }));
         Tensor { inner: Arc::new(Inner { id, data, node: None, tracks_grad: false }) }
     }
@@ -206,7 +209,6 @@ impl<T: Element> Tensor<T> {
         }
         let value = self.value();
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        LIVE.fetch_add(1, Ordering::Relaxed);
         let parameter = Parameter {
             shape: Shape::from_slice(value.shape()),
             value: RwLock::new(value),
@@ -443,7 +445,7 @@ impl<T: Element> Drop for Inner<T> {
     /// Frees a long chain of nodes with a loop: a recursive drop of a graph 100,000 ops deep
     /// would overflow the stack.
     fn drop(&mut self) {
-        LIVE.fetch_sub(1, Ordering::Relaxed);
+        DROPPED.fetch_add(1, Ordering::Release);
         let Some(node) = self.node.as_mut() else { return };
         // Inline for the usual chain (no allocation while freeing a tensor).
         let mut stack = node.take_inputs();
