@@ -1,5 +1,6 @@
 //! The plotting module through its public API: every plot kind renders, encodes to PNG
-//! bytes that a decoder of the tests' own (written apart from the encoder) reads back pixel for pixel, and saves to a file.
+//! bytes that a decoder of the tests' own (written apart from the encoder) reads back
+//! pixel for pixel, and saves to a file.
 //!
 //! The ignored tests render one example of each kind to `<temp dir>/plot-samples/` for a
 //! person to look at: `cargo test --test plot -- --ignored`.

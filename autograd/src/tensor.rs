@@ -112,6 +112,11 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// add on every tensor made) is needed for [`live_tensors`].
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 
+/// A new tensor's id (in creation order), which also counts it as made.
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
 /// How many tensors exist right now in this process (handles to one tensor count once):
 /// a leak detector. A training loop that frees its graphs keeps this flat from step to step.
 ///
@@ -153,13 +158,13 @@ impl<T: Element> Clone for Tensor<T> {
 
 impl<T: Element> Tensor<T> {
     pub(crate) fn with_parts(value: Array<T>, node: Option<Node<T>>, tracks_grad: bool) -> Self {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let id = next_id();
         Tensor { inner: Arc::new(Inner { id, data: Data::Fixed(value), node, tracks_grad }) }
     }
 
     /// A constant whose value is `chain` applied to `source`, computed when first read.
     pub(crate) fn lazy(source: Array<T>, chain: Chain<T>) -> Self {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let id = next_id();
         let data = Data::Lazy(Box::new(Lazy { source, chain, value: OnceLock::new() }));
         Tensor { inner: Arc::new(Inner { id, data, node: None, tracks_grad: false }) }
     }
@@ -208,7 +213,7 @@ impl<T: Element> Tensor<T> {
             return self;
         }
         let value = self.value();
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let id = next_id();
         let parameter = Parameter {
             shape: Shape::from_slice(value.shape()),
             value: RwLock::new(value),

@@ -116,8 +116,8 @@ impl Image {
 
     /// PNG as the specification lays it out: the signature, an `IHDR` chunk (8-bit RGB,
     /// not interlaced), `IDAT` chunks of at most 1 MiB holding the zlib-compressed rows,
-    /// each row led by the filter that makes it smallest, and `IEND`. flate2 does the compressing; this is
-    /// only the framing.
+    /// each row led by the filter that makes it smallest, and `IEND`. flate2 does the
+    /// compressing; this is only the framing.
     fn write_png(&self, out: &mut dyn Write) -> io::Result<()> {
         let side = |n: usize| {
             u32::try_from(n).ok().filter(|&n| (1..1 << 31).contains(&n)).ok_or_else(|| {

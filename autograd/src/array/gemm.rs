@@ -86,9 +86,9 @@ pub(crate) fn available() -> bool {
 }
 
 /// C = A·B for an `m×k` A and a `k×n` B; C is row-major with row stride `ldc` and fully
-/// overwritten. Runs on all threads when large and `parallel`: C is cut into as many rectangles
-/// as there are threads, in the shape that balances them best, and each task packs its own
-/// blocks of A and B (no serial packing, no shared buffers).
+/// overwritten. Runs on all threads when large and `parallel`: C is cut into as many
+/// rectangles as there are threads, in the shape that balances them best, and each task
+/// packs its own blocks of A and B (no serial packing, no shared buffers).
 ///
 /// # Safety
 /// [`available`] must be true; every element of A, B and C addressed by the shapes and

@@ -161,8 +161,8 @@ impl<T: Element> Array<T> {
     /// [`Array::scatter_add`] along the last axis of an index that covers every other axis
     /// of `shape` (max pooling's gradient): index row r adds only into output row r. So each
     /// output row is zeroed just before its additions, while in cache, rather than in a
-    /// pass over the whole output first; and the rows may run on all threads, each still adding
-    /// its terms in the index's order.
+    /// pass over the whole output first; and the rows may run on all threads, each still
+    /// adding its terms in the index's order.
     fn scatter_add_by_rows(&self, shape: &[usize], index: &Indices) -> Array<T> {
         let last = shape.len() - 1;
         let (width, count) = (shape[last], index.shape()[last]);
