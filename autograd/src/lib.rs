@@ -36,6 +36,7 @@ mod indices;
 mod kernels;
 mod operators;
 mod ops;
+mod recycle;
 pub mod shape;
 mod tensor;
 #[cfg(feature = "proptest")]

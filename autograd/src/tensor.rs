@@ -8,6 +8,7 @@
 //! [`Tensor::update_data`]; every other tensor's value is fixed when it is made.
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::ops::Deref;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +19,7 @@ use smallvec::SmallVec;
 use crate::array::Array;
 use crate::element::Element;
 use crate::ops::{Op, Unary};
+use crate::recycle;
 use crate::shape::{Shape, shape_panic};
 
 /// An n-dimensional array of `T` (f32 unless said otherwise) that records the ops applied to
@@ -33,7 +35,8 @@ use crate::shape::{Shape, shape_panic};
 /// assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 4.0, 6.0]); // dy/dx = 2x
 /// ```
 pub struct Tensor<T: Element = f32> {
-    pub(crate) inner: Arc<Inner<T>>,
+    /// Dropped by `Drop for Tensor`, which recycles the allocation (see `recycle.rs`).
+    pub(crate) inner: ManuallyDrop<Arc<Inner<T>>>,
 }
 
 pub(crate) struct Inner<T: Element> {
@@ -156,17 +159,29 @@ impl<T: Element> Clone for Tensor<T> {
     }
 }
 
+impl<T: Element> Drop for Tensor<T> {
+    fn drop(&mut self) {
+        // SAFETY: `inner` is not used again.
+        recycle::drop_arc(unsafe { ManuallyDrop::take(&mut self.inner) });
+    }
+}
+
 impl<T: Element> Tensor<T> {
+    #[inline(always)]
+    fn from_inner(make: impl FnOnce() -> Inner<T>) -> Self {
+        Tensor { inner: ManuallyDrop::new(recycle::new_arc(make)) }
+    }
+
     pub(crate) fn with_parts(value: Array<T>, node: Option<Node<T>>, tracks_grad: bool) -> Self {
         let id = next_id();
-        Tensor { inner: Arc::new(Inner { id, data: Data::Fixed(value), node, tracks_grad }) }
+        Self::from_inner(|| Inner { id, data: Data::Fixed(value), node, tracks_grad })
     }
 
     /// A constant whose value is `chain` applied to `source`, computed when first read.
     pub(crate) fn lazy(source: Array<T>, chain: Chain<T>) -> Self {
         let id = next_id();
         let data = Data::Lazy(Box::new(Lazy { source, chain, value: OnceLock::new() }));
-        Tensor { inner: Arc::new(Inner { id, data, node: None, tracks_grad: false }) }
+        Self::from_inner(|| Inner { id, data, node: None, tracks_grad: false })
     }
 
     /// The source and chain of a lazy value not yet computed (to extend the chain).
@@ -220,9 +235,7 @@ impl<T: Element> Tensor<T> {
             version: AtomicU64::new(0),
             grad: Mutex::new(None),
         };
-        Tensor {
-            inner: Arc::new(Inner { id, data: Data::Parameter(Box::new(parameter)), node: None, tracks_grad: true }),
-        }
+        Self::from_inner(|| Inner { id, data: Data::Parameter(Box::new(parameter)), node: None, tracks_grad: true })
     }
 
     /// Whether gradients flow to this tensor: it is a parameter or was computed from one

@@ -19,6 +19,7 @@ mod storage;
 mod threads;
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use crate::element::Element;
@@ -45,7 +46,8 @@ pub use storage::{BufferCache, CACHE_BYTES, CACHE_MIN, INLINE, release_cached_me
 /// assert_eq!(t.to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
 /// ```
 pub struct Array<T: Element> {
-    data: Arc<Storage<T>>,
+    /// Dropped by `Drop for Array`, which recycles the allocation (see `recycle.rs`).
+    data: ManuallyDrop<Arc<Storage<T>>>,
     shape: Shape,
     strides: Strides,
     offset: usize,
@@ -66,7 +68,8 @@ impl<T: Element> Array<T> {
     /// A contiguous array over a whole buffer whose length is the product of `shape`.
     fn from_storage(data: Storage<T>, shape: &[usize]) -> Self {
         debug_assert_eq!(data.len(), numel(shape));
-        Array { data: Arc::new(data), strides: contiguous_strides(shape), shape: Shape::from_slice(shape), offset: 0 }
+        let data = ManuallyDrop::new(crate::recycle::new_arc(|| data));
+        Array { data, strides: contiguous_strides(shape), shape: Shape::from_slice(shape), offset: 0 }
     }
 
     /// A new contiguous array of `shape` whose elements `fill` writes (row-major, into a
@@ -318,6 +321,13 @@ impl<T: Element> Array<T> {
 impl<T: Element> Clone for Array<T> {
     fn clone(&self) -> Self {
         Array { data: self.data.clone(), shape: self.shape.clone(), strides: self.strides.clone(), offset: self.offset }
+    }
+}
+
+impl<T: Element> Drop for Array<T> {
+    fn drop(&mut self) {
+        // SAFETY: `data` is not used again.
+        crate::recycle::drop_arc(unsafe { ManuallyDrop::take(&mut self.data) });
     }
 }
 

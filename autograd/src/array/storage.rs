@@ -139,6 +139,7 @@ impl<T: Element> DerefMut for Storage<T> {
 pub fn release_cached_memory() {
     f32::with_buffer_cache(BufferCache::clear);
     f64::with_buffer_cache(BufferCache::clear);
+    crate::recycle::release();
 }
 
 #[cfg(test)]
