@@ -131,13 +131,21 @@ pub(crate) unsafe fn sgemm(
     }
 }
 
+/// Packing one element costs about as much as this many multiply-adds (estimated from
+/// `perf` of W1 at one thread, where packing took about 15% of the products' time).
+const PACK_COST: usize = 8;
+
 /// Row and column parts (their product at most `threads`) that make the largest task
-/// smallest, for `rows` × `cols` slivers of C.
+/// cheapest, for `rows` × `cols` slivers of C. A task multiplies its rectangle and packs
+/// its rows of A and its columns of B, so the split weighs both: splitting rows makes
+/// every task pack all of B; splitting columns, all of A (so W1's weight gradient, 64 rows
+/// of a 784-wide B against a 128 × 64 A, splits columns).
 fn grid(threads: usize, rows: usize, cols: usize) -> (usize, usize) {
+    let cost = |r: usize, c: usize| MR * r * NR * c + PACK_COST * (MR * r + NR * c);
     let mut best = (1, 1, usize::MAX);
     for row_parts in 1..=threads.min(rows).max(1) {
         let col_parts = (threads / row_parts).clamp(1, cols.max(1));
-        let largest = rows.div_ceil(row_parts) * cols.div_ceil(col_parts);
+        let largest = cost(rows.div_ceil(row_parts), cols.div_ceil(col_parts));
         if largest < best.2 {
             best = (row_parts, col_parts, largest);
         }
@@ -531,6 +539,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_split_weighs_packing_against_balance() {
+        // W1's weight gradient, C = 128 × 784 (22 × 49 slivers), k = 64: splitting rows
+        // would make both tasks pack all of the 64 × 784 B, splitting columns only the
+        // 128 × 64 A, and both balance about as well.
+        assert_eq!(grid(2, 22, 49), (1, 2));
+        // Its forward product, C = 64 × 128 (11 × 8 slivers): columns again.
+        assert_eq!(grid(2, 11, 8), (1, 2));
+        // One sliver of columns: only rows can be split.
+        assert_eq!(grid(2, 40, 1), (2, 1));
+        // Four threads on a square C (576 × 576: 96 × 36 slivers): a 2 × 2 grid, whose
+        // tasks pack the least, not four strips.
+        assert_eq!(grid(4, 96, 36), (2, 2));
+        // Never more parts than threads, nor than slivers.
+        assert_eq!(grid(8, 1, 3), (1, 3));
     }
 
     #[test]
