@@ -127,26 +127,36 @@ impl<T: Element> Array<T> {
         numel(&self.shape)
     }
 
-    /// Whether the elements lie row-major and gap-free in storage.
+    /// Whether the elements lie row-major and gap-free in storage (an empty array always
+    /// does).
     pub fn is_contiguous(&self) -> bool {
+        self.contiguous_len().is_some()
+    }
+
+    /// The number of elements if they lie row-major and gap-free: one pass over the axes,
+    /// for [`Array::as_slice`], which every kernel asks first.
+    fn contiguous_len(&self) -> Option<usize> {
+        let (shape, strides) = (&self.shape[..], &self.strides[..]);
         let mut step = 1;
-        for (&size, &stride) in self.shape.iter().zip(&self.strides).rev() {
+        for axis in (0..shape.len()).rev() {
+            let size = shape[axis];
             if size == 0 {
-                return true;
+                return Some(0);
             }
-            if size != 1 && stride != step {
-                return false;
+            if size != 1 && strides[axis] != step {
+                // An empty array is contiguous whatever its strides.
+                return shape.contains(&0).then_some(0);
             }
             step *= size;
         }
-        true
+        Some(step)
     }
 
     /// The elements in row-major order, if the array is contiguous.
     pub fn as_slice(&self) -> Option<&[T]> {
-        match self.numel() {
+        match self.contiguous_len()? {
             0 => Some(&[]),
-            n => self.is_contiguous().then(|| &self.data[self.offset..self.offset + n]),
+            n => Some(&self.data[self.offset..self.offset + n]),
         }
     }
 
