@@ -378,6 +378,22 @@ mod tests {
     }
 
     #[test]
+    fn as_slice_gives_the_elements_of_contiguous_arrays_only() {
+        let a = arange(&[2, 3]);
+        assert_eq!(a.as_slice(), Some(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0][..]));
+        assert_eq!(a.narrow(0, 1, 1).as_slice(), Some(&[3.0, 4.0, 5.0][..]), "a row is contiguous");
+        assert_eq!(a.narrow(1, 1, 2).as_slice(), None, "a column block is not");
+        assert_eq!(a.permute(&[1, 0]).as_slice(), None);
+        // Unit axes may have any stride.
+        assert_eq!(a.narrow(0, 0, 1).permute(&[1, 0]).reshape(&[3, 1]).as_slice(), Some(&[0.0, 1.0, 2.0][..]));
+        // An empty array is contiguous, whatever its strides.
+        let empty = arange(&[2, 3]).narrow(1, 0, 0).permute(&[1, 0]);
+        assert_eq!((empty.shape(), empty.strides()), (&[0, 2][..], &[1, 3][..]));
+        assert!(empty.is_contiguous());
+        assert_eq!(empty.as_slice(), Some(&[][..]));
+    }
+
+    #[test]
     fn reshape_of_a_transpose_adding_unit_axes_is_a_view() {
         let t = arange(&[2, 3]).permute(&[1, 0]);
         let u = t.reshape(&[3, 1, 2]);
