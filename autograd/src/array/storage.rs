@@ -128,8 +128,9 @@ impl<T: Element> DerefMut for Storage<T> {
     }
 }
 
-/// Frees the buffers this thread keeps for reuse (as `torch.cuda.empty_cache` does for
-/// its GPU memory): for a long-lived program that has finished with large arrays.
+/// Frees the buffers this thread keeps for reuse, and the emptied allocations of dropped
+/// tensors and arrays (as `torch.cuda.empty_cache` does for its GPU memory): for a
+/// long-lived program that has finished with large arrays.
 ///
 /// ```
 /// use tapegrad_autograd::{Array, release_cached_memory};
