@@ -45,7 +45,7 @@ impl Conv {
     #[track_caller]
     fn apply<T: Element>(self, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
         let value = T::conv(&self, &a.value_ref(), &b.value_ref());
-        Tensor::from_op(value, Op::Conv(self), &[a, b])
+        Tensor::from_op(value, Op::Conv(Box::new(self)), &[a, b])
     }
 
     /// With h the upstream gradient: d⟨h, conv(x, w)⟩ = (convᵀ(h, w), wgrad(x, h));
