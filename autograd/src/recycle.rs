@@ -1,20 +1,21 @@
 //! Recycled tensor allocations.
 //!
-//! A tensor is one reference-counted allocation of about 300 bytes (its id, its value's
-//! handle, the op that made it). A graph makes them by the hundred and `backward` frees
-//! them together; glibc keeps only 7 freed blocks of a size per thread for quick reuse, so
-//! the rest went the slow way (sorted and merged into free lists): a quarter of the
-//! instructions of a chain of small ops (W3 in BENCHMARKS.md). So the last handle to a
-//! tensor leaves its allocation here, emptied, and the next tensor made on the same thread
-//! takes it back: two pointer moves instead of a `malloc` and a `free`. A thread keeps at
-//! most [`KEEP`] allocations of a size; [`crate::release_cached_memory`] frees them.
+//! A tensor is one reference-counted allocation of 256 bytes (its id, its value's handle,
+//! the op that made it), and a small array's value another, of about 100. A graph makes
+//! them by the hundred and `backward` frees them together; glibc keeps only 7 freed blocks
+//! of a size per thread for quick reuse, so the rest went the slow way (sorted and merged
+//! into free lists): a quarter of the instructions of a chain of small ops (W3 in
+//! BENCHMARKS.md). So the last handle to a tensor or array leaves its allocation here,
+//! emptied, and the next one made on the same thread takes it back: a push and a pop
+//! instead of a `free` and a `malloc`. A thread keeps at most [`KEEP`] allocations of a
+//! size; [`crate::release_cached_memory`] frees them.
 
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 /// The most emptied allocations a thread keeps per size: enough for the graph of a chain of
-/// a few thousand ops (at most about 1.3 MB).
+/// a few thousand ops (at most 1 MB of tensors and 0.4 MB of small arrays).
 pub(crate) const KEEP: usize = 4096;
 
 /// Emptied `Arc` allocations of values of one size and alignment.
