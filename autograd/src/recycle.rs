@@ -74,10 +74,7 @@ pub(crate) fn new_arc<X>(make: impl FnOnce() -> X) -> Arc<X> {
 
 /// An emptied allocation for an `X` that this thread kept, if any.
 fn kept<X>() -> Option<*const ()> {
-    POOLS
-        .try_with(|pools| pools.try_borrow_mut().ok()?.iter_mut().find(|p| p.layout == layout::<X>())?.blocks.pop())
-        .ok()
-        .flatten()
+    with_pool::<X, _>(|blocks| blocks.pop()).flatten()
 }
 
 /// Drops a handle; if it was the last one, drops the value and keeps the allocation for
@@ -93,9 +90,19 @@ pub(crate) fn drop_arc<X>(mut arc: Arc<X>) {
     // module: no pool is borrowed meanwhile.
     unsafe { block.cast_mut().drop_in_place() };
     let block = block.cast::<()>();
-    let kept = POOLS
+    let kept = with_pool::<X, _>(|blocks| (blocks.len() < KEEP).then(|| blocks.push(block)).is_some());
+    if kept != Some(true) {
+        // SAFETY: the value was dropped and the block is not kept.
+        unsafe { free::<X>(block) };
+    }
+}
+
+/// Runs `f` on this thread's kept blocks for `X`'s layout (a pool made if there is none),
+/// unless the pools are unavailable: borrowed further up the stack, or the thread ending.
+fn with_pool<X, R>(f: impl FnOnce(&mut Vec<*const ()>) -> R) -> Option<R> {
+    POOLS
         .try_with(|pools| {
-            let Ok(mut pools) = pools.try_borrow_mut() else { return false };
+            let mut pools = pools.try_borrow_mut().ok()?;
             let index = match pools.iter().position(|p| p.layout == layout::<X>()) {
                 Some(index) => index,
                 None => {
@@ -103,14 +110,10 @@ pub(crate) fn drop_arc<X>(mut arc: Arc<X>) {
                     pools.len() - 1
                 }
             };
-            let blocks = &mut pools[index].blocks;
-            (blocks.len() < KEEP).then(|| blocks.push(block)).is_some()
+            Some(f(&mut pools[index].blocks))
         })
-        .unwrap_or(false);
-    if !kept {
-        // SAFETY: the value was dropped and the block is not kept.
-        unsafe { free::<X>(block) };
-    }
+        .ok()
+        .flatten()
 }
 
 /// Frees the allocations this thread keeps.

@@ -115,11 +115,6 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// add on every tensor made) is needed for [`live_tensors`].
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 
-/// A new tensor's id (in creation order), which also counts it as made.
-fn next_id() -> u64 {
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
-}
-
 /// How many tensors exist right now in this process (handles to one tensor count once):
 /// a leak detector. A training loop that frees its graphs keeps this flat from step to step.
 ///
@@ -167,21 +162,22 @@ impl<T: Element> Drop for Tensor<T> {
 }
 
 impl<T: Element> Tensor<T> {
+    /// A new tensor: `make` builds its record given its id, the next in creation order
+    /// (which also counts it as made, for [`live_tensors`]).
     #[inline(always)]
-    fn from_inner(make: impl FnOnce() -> Inner<T>) -> Self {
-        Tensor { inner: ManuallyDrop::new(recycle::new_arc(make)) }
+    fn from_inner(make: impl FnOnce(u64) -> Inner<T>) -> Self {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Tensor { inner: ManuallyDrop::new(recycle::new_arc(|| make(id))) }
     }
 
     pub(crate) fn with_parts(value: Array<T>, node: Option<Node<T>>, tracks_grad: bool) -> Self {
-        let id = next_id();
-        Self::from_inner(|| Inner { id, data: Data::Fixed(value), node, tracks_grad })
+        Self::from_inner(|id| Inner { id, data: Data::Fixed(value), node, tracks_grad })
     }
 
     /// A constant whose value is `chain` applied to `source`, computed when first read.
     pub(crate) fn lazy(source: Array<T>, chain: Chain<T>) -> Self {
-        let id = next_id();
         let data = Data::Lazy(Box::new(Lazy { source, chain, value: OnceLock::new() }));
-        Self::from_inner(|| Inner { id, data, node: None, tracks_grad: false })
+        Self::from_inner(|id| Inner { id, data, node: None, tracks_grad: false })
     }
 
     /// The source and chain of a lazy value not yet computed (to extend the chain).
@@ -228,14 +224,13 @@ impl<T: Element> Tensor<T> {
             return self;
         }
         let value = self.value();
-        let id = next_id();
         let parameter = Parameter {
             shape: Shape::from_slice(value.shape()),
             value: RwLock::new(value),
             version: AtomicU64::new(0),
             grad: Mutex::new(None),
         };
-        Self::from_inner(|| Inner { id, data: Data::Parameter(Box::new(parameter)), node: None, tracks_grad: true })
+        Self::from_inner(|id| Inner { id, data: Data::Parameter(Box::new(parameter)), node: None, tracks_grad: true })
     }
 
     /// Whether gradients flow to this tensor: it is a parameter or was computed from one

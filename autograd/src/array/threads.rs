@@ -42,7 +42,7 @@ static TEAM: Team = Team {
     task: AtomicPtr::new(std::ptr::null_mut()),
     done: AtomicUsize::new(0),
     panic: Mutex::new(None),
-    hired: Mutex::new(0),
+    hired: AtomicUsize::new(0),
     sleepers: AtomicUsize::new(0),
     bed: Mutex::new(()),
     alarm: Condvar::new(),
@@ -62,8 +62,8 @@ struct Team {
     done: AtomicUsize,
     /// The first panic of the region's tasks, raised again on the caller.
     panic: Mutex<Option<Box<dyn Any + Send>>>,
-    /// Workers started so far.
-    hired: Mutex<usize>,
+    /// Workers started so far (touched only by the caller holding `busy`, so no lock).
+    hired: AtomicUsize,
     /// Workers asleep (or about to be) on `alarm`.
     sleepers: AtomicUsize,
     bed: Mutex<()>,
@@ -143,15 +143,14 @@ impl Team {
         static CORES: OnceLock<usize> = OnceLock::new();
         let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let count = count.min(cores - 1);
-        let mut hired = lock(&self.hired);
         // Called before the region is published: a new worker takes part in it.
         let seen = self.ticket.load(Ordering::Acquire) >> 32;
-        while *hired < count {
-            let name = format!("tapegrad-worker-{}", *hired + 1);
+        while self.hired.load(Ordering::Relaxed) < count {
+            let name = format!("tapegrad-worker-{}", self.hired.load(Ordering::Relaxed) + 1);
             if std::thread::Builder::new().name(name).spawn(move || self.serve(seen)).is_err() {
                 return;
             }
-            *hired += 1;
+            self.hired.fetch_add(1, Ordering::Relaxed);
         }
     }
 
