@@ -1,6 +1,7 @@
 //! Adagrad: per-coordinate learning rates shrinking with the sum of squared gradients;
 //! `torch.optim.Adagrad`, step for step. The update rule is on [`Adagrad`].
 
+use tapegrad_autograd::array::for_each_piece;
 use tapegrad_autograd::{Element, Tensor, lit};
 
 use crate::error::OptimError;
@@ -129,24 +130,28 @@ impl<T: Element> Optimizer<T> for Adagrad<T> {
             *step += 1;
             // The decayed rate in f64 from the step count, as PyTorch computes it in Python floats.
             let neg_clr = lit::<T>(-(c.lr / (1.0 + (*step as f64 - 1.0) * c.lr_decay)));
+            // On all threads for a large parameter (elementwise, so the same bits).
             p.update_data(|w| {
-                if weight_decay == T::zero() {
-                    // The default: a branch-free loop the compiler vectorizes.
-                    for ((w, &d), sum) in w.iter_mut().zip(g).zip(sum.iter_mut()) {
-                        *sum = *sum + d * d;
-                        *w = *w + neg_clr * d / (sum.sqrt() + eps);
+                for_each_piece(g.len(), [w, sum], |range, [w, sum]| {
+                    let g = &g[range];
+                    if weight_decay == T::zero() {
+                        // The default: a branch-free loop the compiler vectorizes.
+                        for ((w, &d), sum) in w.iter_mut().zip(g).zip(sum.iter_mut()) {
+                            *sum = *sum + d * d;
+                            *w = *w + neg_clr * d / (sum.sqrt() + eps);
+                        }
+                        return;
                     }
-                    return;
-                }
-                for i in 0..w.len() {
-                    let mut d = g[i];
-                    if weight_decay != T::zero() {
-                        d = d + weight_decay * w[i];
+                    for i in 0..w.len() {
+                        let mut d = g[i];
+                        if weight_decay != T::zero() {
+                            d = d + weight_decay * w[i];
+                        }
+                        sum[i] = sum[i] + d * d;
+                        let std = sum[i].sqrt() + eps;
+                        w[i] = w[i] + neg_clr * d / std;
                     }
-                    sum[i] = sum[i] + d * d;
-                    let std = sum[i].sqrt() + eps;
-                    w[i] = w[i] + neg_clr * d / std;
-                }
+                });
             });
         }
     }

@@ -2,6 +2,7 @@
 //! (Adam) or decoupled (AdamW) weight decay; `torch.optim.Adam` and `torch.optim.AdamW`.
 //! The update rule is on [`Adam`].
 
+use tapegrad_autograd::array::for_each_piece;
 use tapegrad_autograd::{Element, Tensor, lit};
 
 use crate::error::OptimError;
@@ -228,12 +229,18 @@ impl<T: Element> Optimizer<T> for Adam<T> {
                 eps,
                 neg_step_size,
             };
-            p.update_data(|w| match (amsgrad, decoupled, coupled_decay != T::zero()) {
-                (true, _, _) => update_amsgrad(w, g, m, v, v_max, &k, decoupled),
-                (false, false, false) => update::<T, false, false>(w, g, m, v, &k),
-                (false, false, true) => update::<T, false, true>(w, g, m, v, &k),
-                (false, true, false) => update::<T, true, false>(w, g, m, v, &k),
-                (false, true, true) => update::<T, true, true>(w, g, m, v, &k),
+            // On all threads for a large parameter (elementwise, so the same bits).
+            p.update_data(|w| {
+                for_each_piece(g.len(), [w, m, v, v_max], |range, [w, m, v, v_max]| {
+                    let g = &g[range];
+                    match (amsgrad, decoupled, coupled_decay != T::zero()) {
+                        (true, _, _) => update_amsgrad(w, g, m, v, v_max, &k, decoupled),
+                        (false, false, false) => update::<T, false, false>(w, g, m, v, &k),
+                        (false, false, true) => update::<T, false, true>(w, g, m, v, &k),
+                        (false, true, false) => update::<T, true, false>(w, g, m, v, &k),
+                        (false, true, true) => update::<T, true, true>(w, g, m, v, &k),
+                    }
+                })
             });
         }
     }

@@ -2,6 +2,7 @@
 //! centered and with momentum; `torch.optim.RMSprop`, step for step. The update rule is on
 //! [`RmsProp`].
 
+use tapegrad_autograd::array::for_each_piece;
 use tapegrad_autograd::{Element, Tensor, lit};
 
 use crate::error::OptimError;
@@ -153,34 +154,38 @@ impl<T: Element> Optimizer<T> for RmsProp<T> {
             });
             s.step += 1;
             let (v, buf, g_avg) = (&mut s.square_avg, &mut s.momentum_buffer, &mut s.grad_avg);
+            // On all threads for a large parameter (elementwise, so the same bits).
             p.update_data(|w| {
-                if weight_decay == T::zero() && !centered && !use_momentum {
-                    // PyTorch's defaults: a branch-free loop the compiler vectorizes.
-                    for ((w, &d), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
-                        *v = *v * alpha + one_minus_alpha * d * d;
-                        *w = *w + neg_lr * d / (v.sqrt() + eps);
+                for_each_piece(g.len(), [w, v, buf, g_avg], |range, [w, v, buf, g_avg]| {
+                    let g = &g[range];
+                    if weight_decay == T::zero() && !centered && !use_momentum {
+                        // PyTorch's defaults: a branch-free loop the compiler vectorizes.
+                        for ((w, &d), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                            *v = *v * alpha + one_minus_alpha * d * d;
+                            *w = *w + neg_lr * d / (v.sqrt() + eps);
+                        }
+                        return;
                     }
-                    return;
-                }
-                for i in 0..w.len() {
-                    let mut d = g[i];
-                    if weight_decay != T::zero() {
-                        d = d + weight_decay * w[i];
+                    for i in 0..w.len() {
+                        let mut d = g[i];
+                        if weight_decay != T::zero() {
+                            d = d + weight_decay * w[i];
+                        }
+                        v[i] = v[i] * alpha + one_minus_alpha * d * d;
+                        let avg = if centered {
+                            g_avg[i] = lerp(g_avg[i], d, one_minus_alpha);
+                            (v[i] - g_avg[i] * g_avg[i]).sqrt() + eps
+                        } else {
+                            v[i].sqrt() + eps
+                        };
+                        if use_momentum {
+                            buf[i] = buf[i] * momentum + d / avg;
+                            w[i] = w[i] + neg_lr * buf[i];
+                        } else {
+                            w[i] = w[i] + neg_lr * d / avg;
+                        }
                     }
-                    v[i] = v[i] * alpha + one_minus_alpha * d * d;
-                    let avg = if centered {
-                        g_avg[i] = lerp(g_avg[i], d, one_minus_alpha);
-                        (v[i] - g_avg[i] * g_avg[i]).sqrt() + eps
-                    } else {
-                        v[i].sqrt() + eps
-                    };
-                    if use_momentum {
-                        buf[i] = buf[i] * momentum + d / avg;
-                        w[i] = w[i] + neg_lr * buf[i];
-                    } else {
-                        w[i] = w[i] + neg_lr * d / avg;
-                    }
-                }
+                });
             });
         }
     }

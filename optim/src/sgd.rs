@@ -1,6 +1,7 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight
 //! decay: `torch.optim.SGD`, step for step. The update rule is on [`Sgd`].
 
+use tapegrad_autograd::array::for_each_piece;
 use tapegrad_autograd::{Element, Tensor, lit};
 
 use crate::error::OptimError;
@@ -139,31 +140,36 @@ impl<T: Element> Optimizer<T> for Sgd<T> {
                 (true, buffer) => buffer.get_or_insert_with(|| vec![T::zero(); g.len()]),
                 (false, _) => &mut [],
             };
+            // On all threads for a large parameter: each element's update reads its own
+            // index only, so the bits do not depend on the thread count.
             p.update_data(|w| {
-                if !use_momentum && weight_decay == T::zero() {
-                    // Plain gradient descent, the common case: a loop the compiler vectorizes.
-                    w.iter_mut().zip(g).for_each(|(w, &g)| *w = *w + -lr * g);
-                    return;
-                }
-                if use_momentum && !first && !nesterov && weight_decay == T::zero() {
-                    // Heavy-ball momentum after the first step: likewise branch-free.
-                    for ((w, &d), b) in w.iter_mut().zip(g).zip(buf.iter_mut()) {
-                        *b = *b * momentum + one_minus_dampening * d;
-                        *w = *w + -lr * *b;
+                for_each_piece(g.len(), [w, buf], |range, [w, buf]| {
+                    let g = &g[range];
+                    if !use_momentum && weight_decay == T::zero() {
+                        // Plain gradient descent, the common case: a loop the compiler vectorizes.
+                        w.iter_mut().zip(g).for_each(|(w, &g)| *w = *w + -lr * g);
+                        return;
                     }
-                    return;
-                }
-                for i in 0..w.len() {
-                    let mut d = g[i];
-                    if weight_decay != T::zero() {
-                        d = d + weight_decay * w[i];
+                    if use_momentum && !first && !nesterov && weight_decay == T::zero() {
+                        // Heavy-ball momentum after the first step: likewise branch-free.
+                        for ((w, &d), b) in w.iter_mut().zip(g).zip(buf.iter_mut()) {
+                            *b = *b * momentum + one_minus_dampening * d;
+                            *w = *w + -lr * *b;
+                        }
+                        return;
                     }
-                    if use_momentum {
-                        buf[i] = if first { d } else { buf[i] * momentum + one_minus_dampening * d };
-                        d = if nesterov { d + momentum * buf[i] } else { buf[i] };
+                    for i in 0..w.len() {
+                        let mut d = g[i];
+                        if weight_decay != T::zero() {
+                            d = d + weight_decay * w[i];
+                        }
+                        if use_momentum {
+                            buf[i] = if first { d } else { buf[i] * momentum + one_minus_dampening * d };
+                            d = if nesterov { d + momentum * buf[i] } else { buf[i] };
+                        }
+                        w[i] = w[i] + -lr * d;
                     }
-                    w[i] = w[i] + -lr * d;
-                }
+                });
             });
         }
     }

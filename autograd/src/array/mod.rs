@@ -29,7 +29,7 @@ use crate::shape::{Shape, Strides, contiguous_strides, numel, shape_panic};
 pub use conv::ConvGeometry;
 pub(crate) use conv::{conv2d, conv2d_input, conv2d_weight};
 pub(crate) use matmul::blocked_gemm;
-pub use parallel::PARALLEL_THRESHOLD;
+pub use parallel::{PARALLEL_THRESHOLD, for_each_piece};
 pub(crate) use pool::max_pool2d;
 use storage::Storage;
 pub use storage::{BufferCache, CACHE_BYTES, CACHE_MIN, INLINE, release_cached_memory};

@@ -166,6 +166,55 @@ pub(crate) fn for_ranges(n: usize, parallel: bool, f: impl Fn(Range<usize>) + Sy
     run_tasks(threads, &|t| f(t * n / threads..(t + 1) * n / threads));
 }
 
+/// Runs `f(range, pieces)` over `0..len` cut into one contiguous range per thread (once,
+/// on the calling thread, below [`PARALLEL_THRESHOLD`] elements), with each of `slices`
+/// cut the same way: an elementwise update, such as an optimizer's step, on all threads.
+/// An empty slice stays empty in every piece (a buffer not in use). `f` reads other,
+/// shared slices at `range`. As long as each element's update depends on its own index
+/// alone, the result does not depend on the cuts, hence not on the number of threads.
+///
+/// ```
+/// use tapegrad_autograd::array::for_each_piece;
+///
+/// // w ← w − 0.1·g, and a running sum of squares, in pieces
+/// let (mut w, mut sum, g) = (vec![1.0f32; 100_000], vec![0.0f32; 100_000], vec![2.0f32; 100_000]);
+/// for_each_piece(w.len(), [&mut w[..], &mut sum[..]], |range, [w, sum]| {
+///     for ((w, sum), g) in w.iter_mut().zip(sum.iter_mut()).zip(&g[range]) {
+///         *w -= 0.1 * g;
+///         *sum += g * g;
+///     }
+/// });
+/// assert!(w.iter().all(|&w| w == 0.8) && sum.iter().all(|&s| s == 4.0));
+/// ```
+///
+/// # Panics
+/// If a slice is neither empty nor `len` long (naming both lengths).
+#[track_caller]
+pub fn for_each_piece<T: Send, const N: usize>(
+    len: usize,
+    slices: [&mut [T]; N],
+    f: impl Fn(Range<usize>, [&mut [T]; N]) + Sync,
+) {
+    for (i, slice) in slices.iter().enumerate() {
+        if !slice.is_empty() && slice.len() != len {
+            crate::shape::shape_panic(format!(
+                "for_each_piece: slice {i} has {} elements, expected {len} (or none)",
+                slice.len()
+            ));
+        }
+    }
+    let starts = slices.map(|s| (!s.is_empty()).then_some(SharedMut(s.as_mut_ptr())));
+    for_ranges(len, len >= PARALLEL_THRESHOLD, |range| {
+        let pieces = starts.map(|start| match start {
+            // SAFETY: each range is handed to one task, and the slice (borrowed mutably for
+            // this call) holds `len` elements.
+            Some(start) => unsafe { std::slice::from_raw_parts_mut(start.at(range.start), range.len()) },
+            None => <&mut [T]>::default(),
+        });
+        f(range, pieces)
+    });
+}
+
 /// A pointer into an output buffer that parallel workers share because each writes its own,
 /// disjoint elements (the caller's promise, stated at each use).
 pub(crate) struct SharedMut<T>(pub(crate) *mut T);
@@ -232,5 +281,50 @@ mod tests {
         let mut seen = vec![];
         layout.for_rows(0..layout.rows(), |row, s| seen.push((row, s)));
         assert_eq!(seen, vec![(0, [0, 5]), (1, [3, 5])]);
+    }
+
+    #[test]
+    fn pieces_cover_each_element_once_at_its_own_index() {
+        let len = PARALLEL_THRESHOLD * 3 + 7;
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let (mut a, mut b, mut unused) = (vec![0usize; len], vec![1usize; len], Vec::<usize>::new());
+            let calls = std::sync::atomic::AtomicUsize::new(0);
+            pool.install(|| {
+                for_each_piece(len, [&mut a[..], &mut b[..], &mut unused[..]], |range, [a, b, unused]| {
+                    calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    assert!(unused.is_empty() && a.len() == range.len() && b.len() == range.len());
+                    for (i, (a, b)) in range.zip(a.iter_mut().zip(b.iter_mut())) {
+                        *a += i;
+                        *b += i;
+                    }
+                })
+            });
+            assert!(a.iter().enumerate().all(|(i, &a)| a == i), "{threads} threads");
+            assert!(b.iter().enumerate().all(|(i, &b)| b == i + 1), "{threads} threads");
+            assert_eq!(calls.into_inner(), threads, "one piece per thread");
+        }
+        // Short slices stay on the calling thread, in one piece.
+        let (mut short, calls) = (vec![0u8; 10], std::sync::atomic::AtomicUsize::new(0));
+        for_each_piece(10, [&mut short[..]], |_, _| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        assert_eq!(calls.into_inner(), 1);
+    }
+
+    #[test]
+    fn a_slice_of_another_length_is_named() {
+        let (mut a, mut b) = (vec![0.0f32; 4], vec![0.0f32; 3]);
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for_each_piece(4, [&mut a[..], &mut b[..]], |_, _| {})
+        }))
+        .unwrap_err();
+        let message = err.downcast_ref::<String>().unwrap();
+        // The caller's line, not this module's check.
+        let line = line!() - 5;
+        assert_eq!(
+            message,
+            &format!("for_each_piece: slice 1 has 3 elements, expected 4 (or none) (at {}:{line})", file!())
+        );
     }
 }
