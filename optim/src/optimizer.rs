@@ -11,7 +11,11 @@ use crate::state::OptimizerState;
 /// A training step is `zero_grad` → forward → `loss.backward()` → `step`. An optimizer owns
 /// handles to the parameters (cheap clones of the model's tensors) and its per-parameter
 /// state (momentum buffers, moment estimates) as plain vectors; `step` changes each
-/// parameter in place through [`Tensor::update_data`], in one tight loop per parameter.
+/// parameter in place through [`Tensor::update_data`], in one tight loop per parameter
+/// (cut into one piece per thread by [`for_each_piece`] when the parameter is large; each
+/// element's update reads only its own index, so the thread count never changes the bits).
+///
+/// [`for_each_piece`]: tapegrad_autograd::array::for_each_piece
 ///
 /// Parameters whose gradient is `None` (unused by the loss, or frozen by the user) are
 /// skipped entirely, as in PyTorch: their values, state and step counts do not move.
