@@ -3,7 +3,7 @@
 //! The loops, outermost first: columns of B in panels of `NC`; the shared dimension in
 //! blocks of `KC` (B's block is packed once into `NR`-wide slivers); rows of A in blocks of
 //! `MC` (packed into `MR`-tall slivers, one block per task); then a 6×16 micro-kernel
-//! on AVX2 + FMA registers. Packing buffers live per thread and are reused, so a call
+//! on AVX2 + FMA registers (or its copy for the 1–5 rows of a short last sliver). Packing buffers live per thread and are reused, so a call
 //! allocates nothing once warm (fresh buffers per call cost page faults, which dominated
 //! training time with the crate used before).
 //!
@@ -402,7 +402,9 @@ unsafe fn macro_kernel(
     }
 }
 
-/// One `MR × NR` tile: the full tile straight into C, a partial one through a buffer.
+/// One `MR × NR` tile: a tile of full width straight into C, by the kernel for its number
+/// of rows (the last sliver of rows is often short: 4 of W1's 64, 2 of its 128); a
+/// narrower one through a buffer.
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile_kernel(
     kc: usize,
@@ -414,14 +416,18 @@ unsafe fn tile_kernel(
     cols: usize,
     overwrite: bool,
 ) {
-    if rows == MR && cols == NR {
-        // SAFETY: the whole tile is inside C; `available()` was checked by `sgemm`'s caller.
-        unsafe { kernel_6x16(kc, a.as_ptr(), b.as_ptr(), c, ldc, overwrite) };
+    if cols == NR {
+        let kernel: Kernel =
+            [kernel_x16::<1>, kernel_x16::<2>, kernel_x16::<3>, kernel_x16::<4>, kernel_x16::<5>, kernel_x16::<6>]
+                [rows - 1];
+        // SAFETY: the tile's rows and all NR columns are inside C; `available()` was checked
+        // by `sgemm`'s caller.
+        unsafe { kernel(kc, a.as_ptr(), b.as_ptr(), c, ldc, overwrite) };
         return;
     }
     let mut tile = [0.0f32; MR * NR];
     // SAFETY: `tile` is a full MR × NR buffer with row stride NR.
-    unsafe { kernel_6x16(kc, a.as_ptr(), b.as_ptr(), tile.as_mut_ptr(), NR, true) };
+    unsafe { kernel_x16::<MR>(kc, a.as_ptr(), b.as_ptr(), tile.as_mut_ptr(), NR, true) };
     for i in 0..rows {
         for j in 0..cols {
             // SAFETY: row i < rows and column j < cols of the tile are inside C.
@@ -433,17 +439,29 @@ unsafe fn tile_kernel(
     }
 }
 
-/// The micro-kernel: a 6×16 tile of C (=|+=) Σₚ a[p]·b[p] over `kc` steps, in twelve
-/// 8-float registers. `a` holds 6 values per step, `b` 16.
+/// A micro-kernel for some number of rows (see [`kernel_x16`]).
+type Kernel = unsafe fn(usize, *const f32, *const f32, *mut f32, usize, bool);
+
+/// The micro-kernel: a `ROWS`×16 tile of C (=|+=) Σₚ a[p]·b[p] over `kc` steps, in
+/// 2·`ROWS` 8-float registers (twelve for a full tile). `a` holds `MR` values per step
+/// (the first `ROWS` are used), `b` 16. Each element of C is the same sum, in the same
+/// order, whatever `ROWS` its tile has.
 ///
 /// # Safety
-/// The CPU must have AVX2 and FMA; `a` must hold `6·kc` floats, `b` `16·kc`, and C a 6×16
-/// tile with row stride `ldc`.
+/// The CPU must have AVX2 and FMA; `a` must hold `6·kc` floats, `b` `16·kc`, and C a
+/// `ROWS`×16 tile with row stride `ldc`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn kernel_6x16(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, overwrite: bool) {
+unsafe fn kernel_x16<const ROWS: usize>(
+    kc: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    overwrite: bool,
+) {
     use std::arch::x86_64::*;
-    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
     let (mut a, mut b) = (a, b);
     for _ in 0..kc {
         // SAFETY: the caller guarantees kc steps of packed data.
@@ -475,7 +493,7 @@ unsafe fn kernel_6x16(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc:
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn kernel_6x16(_: usize, _: *const f32, _: *const f32, _: *mut f32, _: usize, _: bool) {
+unsafe fn kernel_x16<const ROWS: usize>(_: usize, _: *const f32, _: *const f32, _: *mut f32, _: usize, _: bool) {
     unreachable!("the packed kernel runs only where `available()` is true")
 }
 
@@ -556,6 +574,28 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_short_sliver_of_rows_sums_like_a_full_one() {
+        if !available() {
+            return;
+        }
+        // Rows of C from short slivers (1 to 5 rows: their own kernels) and from full ones,
+        // over two blocks of k (the second added to C) and a narrow last column sliver.
+        let (k, n) = (700, 35);
+        let (a, b) = (values(12 * k, 5), values(k * n, 6));
+        let product = |m: usize| {
+            let mut c = vec![f32::NAN; m * n];
+            let ao = Operand { ptr: a.as_ptr(), row_stride: k as isize, col_stride: 1 };
+            let bo = Operand { ptr: b.as_ptr(), row_stride: n as isize, col_stride: 1 };
+            unsafe { sgemm(m, k, n, ao, bo, c.as_mut_ptr(), n, false) };
+            c.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        };
+        let full = product(12);
+        for m in 1..12 {
+            assert_eq!(product(m), full[..m * n], "{m} rows");
         }
     }
 
