@@ -3,9 +3,10 @@
 //! The loops, outermost first: columns of B in panels of `NC`; the shared dimension in
 //! blocks of `KC` (B's block is packed once into `NR`-wide slivers); rows of A in blocks of
 //! `MC` (packed into `MR`-tall slivers, one block per task); then a 6×16 micro-kernel
-//! on AVX2 + FMA registers (or its copy for the 1–5 rows of a short last sliver). Packing buffers live per thread and are reused, so a call
-//! allocates nothing once warm (fresh buffers per call cost page faults, which dominated
-//! training time with the crate used before).
+//! on AVX2 + FMA registers (or its copy for the 1–5 rows of a short last sliver). Packing
+//! buffers live per thread and are reused, so a call allocates nothing once warm (fresh
+//! buffers per call cost page faults, which dominated training time with the crate used
+//! before).
 //!
 //! Determinism: every element of C adds its products in the same order (blocks of `KC`,
 //! chosen from `k` alone, in sequence; within a block, one FMA per step) whichever thread
