@@ -418,12 +418,9 @@ unsafe fn tile_kernel(
     overwrite: bool,
 ) {
     if cols == NR {
-        let kernel: Kernel =
-            [kernel_x16::<1>, kernel_x16::<2>, kernel_x16::<3>, kernel_x16::<4>, kernel_x16::<5>, kernel_x16::<6>]
-                [rows - 1];
         // SAFETY: the tile's rows and all NR columns are inside C; `available()` was checked
         // by `sgemm`'s caller.
-        unsafe { kernel(kc, a.as_ptr(), b.as_ptr(), c, ldc, overwrite) };
+        unsafe { KERNELS[rows - 1](kc, a.as_ptr(), b.as_ptr(), c, ldc, overwrite) };
         return;
     }
     let mut tile = [0.0f32; MR * NR];
@@ -442,6 +439,10 @@ unsafe fn tile_kernel(
 
 /// A micro-kernel for some number of rows (see [`kernel_x16`]).
 type Kernel = unsafe fn(usize, *const f32, *const f32, *mut f32, usize, bool);
+
+/// The micro-kernels for 1 to `MR` rows.
+const KERNELS: [Kernel; MR] =
+    [kernel_x16::<1>, kernel_x16::<2>, kernel_x16::<3>, kernel_x16::<4>, kernel_x16::<5>, kernel_x16::<6>];
 
 /// The micro-kernel: a `ROWS`×16 tile of C (=|+=) Σₚ a[p]·b[p] over `kc` steps, in
 /// 2·`ROWS` 8-float registers (twelve for a full tile). `a` holds `MR` values per step

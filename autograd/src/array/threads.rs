@@ -145,12 +145,14 @@ impl Team {
         let count = count.min(cores - 1);
         // Called before the region is published: a new worker takes part in it.
         let seen = self.ticket.load(Ordering::Acquire) >> 32;
-        while self.hired.load(Ordering::Relaxed) < count {
-            let name = format!("tapegrad-worker-{}", self.hired.load(Ordering::Relaxed) + 1);
+        let mut hired = self.hired.load(Ordering::Relaxed);
+        while hired < count {
+            let name = format!("tapegrad-worker-{}", hired + 1);
             if std::thread::Builder::new().name(name).spawn(move || self.serve(seen)).is_err() {
                 return;
             }
-            self.hired.fetch_add(1, Ordering::Relaxed);
+            hired += 1;
+            self.hired.store(hired, Ordering::Relaxed);
         }
     }
 
