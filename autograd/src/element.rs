@@ -43,6 +43,10 @@ pub trait Element:
     #[doc(hidden)]
     fn tanh_in_place(values: &mut [Self]);
 
+    /// e^x of every element, in place (f32: a vectorizable version within 1 ulp).
+    #[doc(hidden)]
+    fn exp_in_place(values: &mut [Self]);
+
     /// Runs `f` on this thread's cache of freed buffers of this type (`None` if the cache
     /// is unavailable: in use, or the thread is ending). An implementation detail of
     /// array storage.
@@ -98,6 +102,10 @@ impl Element for f32 {
         crate::array::math::tanh_f32(values);
     }
 
+    fn exp_in_place(values: &mut [f32]) {
+        crate::array::math::exp_f32(values);
+    }
+
     fn with_buffer_cache<R>(f: impl FnOnce(&mut BufferCache<f32>) -> R) -> Option<R> {
         with_cache(&CACHE_F32, f)
     }
@@ -129,6 +137,10 @@ impl Element for f64 {
 
     fn tanh_in_place(values: &mut [f64]) {
         values.iter_mut().for_each(|v| *v = v.tanh());
+    }
+
+    fn exp_in_place(values: &mut [f64]) {
+        values.iter_mut().for_each(|v| *v = v.exp());
     }
 
     fn with_buffer_cache<R>(f: impl FnOnce(&mut BufferCache<f64>) -> R) -> Option<R> {

@@ -1,15 +1,38 @@
 //! Transcendental functions written so that loops over them vectorize.
 //!
 //! libm's `tanhf` is a scalar call with branches (about 75 instructions an element); a
-//! tanh layer or a chain of small ops spent most of its time there. The version below is
+//! tanh layer or a chain of small ops spent most of its time there. The versions below are
 //! straight-line code (both ranges computed, one selected), so a loop over a slice becomes
-//! SIMD; it stays within 2 ulp of the exact value over all of f32 (see the tests).
+//! SIMD; tanh stays within 2 ulp of the exact value over all of f32, exp within 1 (see the
+//! tests). exp is softmax's and cross-entropy's: libm's `expf`, a call per element, was
+//! most of a 64 × 10 log_softmax (BENCHMARKS.md, W1).
 
 /// tanh of every element, in place.
 pub(crate) fn tanh_f32(values: &mut [f32]) {
     for v in values {
         *v = tanh(*v);
     }
+}
+
+/// e^x of every element, in place.
+pub(crate) fn exp_f32(values: &mut [f32]) {
+    for v in values {
+        *v = exp(*v);
+    }
+}
+
+/// e^x for one f32 over its whole range: 0 below −104 (where e^x rounds to 0), infinity
+/// above 89, NaN for NaN; in between [`exp_reduced`]'s reduction and series, times 2ⁿ applied
+/// as two halves so that results near the largest float and the subnormal ones come out
+/// right (2ⁿ alone would overflow or lose its bits).
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    let clamped = x.clamp(-104.0, 89.0); // NaN stays NaN
+    let (p, n) = exp_reduced(clamped);
+    // n in [−150, 129]: two factors 2^(n/2) and 2^(n − n/2), each a normal float.
+    let half = n >> 1;
+    let scale = |e: i32| f32::from_bits((e.wrapping_add(127) as u32) << 23);
+    p * scale(half) * scale(n.wrapping_sub(half))
 }
 
 /// tanh(x) for one f32: an odd polynomial near 0, 1 − 2/(e^{2|x|} + 1) elsewhere.
@@ -27,19 +50,30 @@ fn tanh(x: f32) -> f32 {
     (if a < 0.625 { near_zero } else { far }).copysign(x)
 }
 
-/// e^y for y in [0, 20] (or NaN): y = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by its Taylor
-/// series to r⁷ (error below 1e-8 relative), times 2ⁿ built from the exponent bits.
+/// e^y for y in [0, 20] (or NaN).
 #[inline(always)]
 fn exp_0_20(y: f32) -> f32 {
+    let (p, n) = exp_reduced(y);
+    // n is in [0, 29] (or anything for NaN).
+    p * f32::from_bits((n.wrapping_add(127) as u32) << 23)
+}
+
+/// e^y = p·2ⁿ for |y| ≤ 104 (or NaN): y = n·ln 2 + r with |r| ≤ ln 2 / 2, p = e^r by its
+/// Taylor series to r⁷ (error below 1e-8 relative).
+#[inline(always)]
+fn exp_reduced(y: f32) -> (f32, i32) {
     const ROUND: f32 = 12_582_912.0; // 1.5·2²³: adding and subtracting it rounds to an integer
-    let n = (y * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let rounded = y * std::f32::consts::LOG2_E + ROUND;
+    let n = rounded - ROUND;
     let r = (y - n * 0.693_145_75) - n * 1.428_606_8e-6; // ln 2 split in two for exactness
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    // n is an integer in [0, 29]; NaN converts to 0, and p is NaN then anyway.
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 1 + (r + r²·(…)) rather than 1 + r·(1 + r·(…)): the small part summed first, then
+    // rounded once against 1 (worst case 1.16 ulp before, see the tests).
+    let q =
+        r * r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0))))));
+    // The integer is also in the low bits of `rounded` (its exponent is fixed): read there,
+    // because `n as i32` (saturating, NaN to 0) would not vectorize. NaN gives any n, and
+    // p is NaN then anyway.
+    (1.0 + (r + q), (rounded.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32))
 }
 
 #[cfg(test)]
@@ -71,6 +105,45 @@ mod tests {
             }
         }
         assert!(worst.0 <= 2.0, "tanh is {} ulp off at x = {:e}", worst.0, worst.1);
+    }
+
+    #[test]
+    fn exp_is_within_one_ulp_over_all_of_f32() {
+        let mut values: Vec<f32> = (0..=u32::MAX / 251).map(|i| f32::from_bits(i * 251)).collect();
+        let inputs = values.clone();
+        exp_f32(&mut values);
+        let mut worst = (0.0, 0.0f32);
+        for (&x, &y) in inputs.iter().zip(&values) {
+            if x.is_nan() {
+                assert!(y.is_nan(), "exp(NaN) = {y}");
+                continue;
+            }
+            let exact = (x as f64).exp();
+            if exact as f32 == f32::INFINITY || exact as f32 == 0.0 {
+                assert_eq!(y, exact as f32, "exp({x:e}) rounds to {}", exact as f32);
+                continue;
+            }
+            let e = ulps(y, exact);
+            if e > worst.0 {
+                worst = (e, x);
+            }
+        }
+        assert!(worst.0 <= 1.0, "exp is {} ulp off at x = {:e}", worst.0, worst.1);
+    }
+
+    #[test]
+    fn exp_at_the_edges_of_its_range() {
+        let mut v =
+            [0.0f32, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 88.72, 88.73, -87.0, -103.0, -104.5, 1.0];
+        exp_f32(&mut v);
+        assert_eq!((v[0], v[1], v[2], v[3]), (1.0, 1.0, f32::INFINITY, 0.0));
+        assert!(v[4].is_nan());
+        assert!(v[5].is_finite() && ulps(v[5], (88.72f32 as f64).exp()) <= 1.0, "just below overflow: {}", v[5]);
+        assert_eq!(v[6], f32::INFINITY);
+        assert!(ulps(v[7], (-87.0f64).exp()) <= 1.0, "smallest normals");
+        assert!(v[8] > 0.0 && ulps(v[8], (-103.0f64).exp()) <= 1.0, "subnormal: {:e}", v[8]);
+        assert_eq!(v[9], 0.0);
+        assert_eq!(v[10], std::f32::consts::E);
     }
 
     #[test]

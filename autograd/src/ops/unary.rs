@@ -72,7 +72,7 @@ impl<T: Element> Unary<T> {
         match *self {
             Unary::Neg => each(x, |v| -v),
             Unary::Recip => each(x, |v| v.recip()),
-            Unary::Exp => each(x, |v| v.exp()),
+            Unary::Exp => T::exp_in_place(x),
             Unary::Ln => each(x, |v| v.ln()),
             Unary::Sqrt => each(x, |v| v.sqrt()),
             Unary::Abs => each(x, |v| v.abs()),
