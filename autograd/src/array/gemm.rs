@@ -179,12 +179,27 @@ unsafe fn block(
                 unsafe { pack_b(b, pc, kc, jc, nc, packed_b) };
                 for ic in rows.clone().step_by(MC) {
                     let mc = MC.min(rows.end - ic);
+                    let c_offset = ic * ldc + jc;
+                    if slivers == 1 && a.col_stride == 1 {
+                        // One sliver of B (a narrow C, such as a classifier's 10 outputs): each
+                        // value of A is used once, so packing it would only copy it. The
+                        // kernel reads A's rows where they are.
+                        // SAFETY: element (ic, pc) of A; rows ic..ic+mc and columns pc..pc+kc
+                        // are inside A, and the tiles written lie in this task's rectangle of C.
+                        unsafe {
+                            let at = a.ptr.offset(ic as isize * a.row_stride + pc as isize);
+                            let panel = APanel::InPlace { ptr: at, row_stride: a.row_stride };
+                            macro_kernel(mc, kc, nc, panel, packed_b, c, c_offset, ldc, first, 0..slivers);
+                        }
+                        continue;
+                    }
                     with_buffer(&PACKED_A, mc.div_ceil(MR) * MR * kc, |packed_a| {
                         // SAFETY: rows ic..ic+mc and columns pc..pc+kc are inside A; the tiles
                         // written lie in this task's rectangle of C.
                         unsafe {
                             pack_a(a, ic, mc, pc, kc, packed_a);
-                            macro_kernel(mc, kc, nc, packed_a, packed_b, c, ic * ldc + jc, ldc, first, 0..slivers);
+                            let panel = APanel::Packed(packed_a);
+                            macro_kernel(mc, kc, nc, panel, packed_b, c, c_offset, ldc, first, 0..slivers);
                         }
                     });
                 }
@@ -201,15 +216,21 @@ unsafe fn pack_a(a: Operand, i0: usize, rows: usize, p0: usize, kc: usize, out: 
         let live = MR.min(i0 + rows - r0);
         // SAFETY: rows r0..r0+live, columns p0..p0+kc, are inside A (the caller's promise).
         let row = |i: usize| unsafe { a.ptr.offset((r0 + i) as isize * a.row_stride + p0 as isize * a.col_stride) };
+        if a.col_stride == 1 {
+            // Rows contiguous: transpose 6 × 8 blocks in registers. Past the last row (a
+            // short last sliver), the last one is read again and its copies then zeroed.
+            let rows: [*const f32; MR] = std::array::from_fn(|i| row(i.min(live - 1)));
+            // SAFETY: each row has kc contiguous elements; the sliver holds MR × kc.
+            unsafe { transpose_rows(&rows, kc, sliver) };
+            if live < MR {
+                sliver.chunks_exact_mut(MR).for_each(|step| step[live..].fill(0.0));
+            }
+            continue;
+        }
         if live < MR {
             sliver.fill(0.0);
         }
-        if live == MR && a.col_stride == 1 {
-            // Rows contiguous: transpose 6 × 8 blocks in registers.
-            let rows: [*const f32; MR] = std::array::from_fn(row);
-            // SAFETY: each row has kc contiguous elements; the sliver holds MR × kc.
-            unsafe { transpose_rows(&rows, kc, sliver) };
-        } else if a.row_stride == 1 {
+        if a.row_stride == 1 {
             // Columns contiguous: each step's MR values are adjacent in A.
             for p in 0..kc {
                 // SAFETY: `live` adjacent elements of column p0+p, rows r0..r0+live.
@@ -376,13 +397,22 @@ fn transpose8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 
     ]
 }
 
-/// C[rows, slivers of columns] (=|+=) packed A · packed B, tile by tile.
+/// Where a block's rows of A are for the micro-kernel.
+#[derive(Clone, Copy)]
+enum APanel<'a> {
+    /// Packed by [`pack_a`]: `MR`-tall slivers, `MR` values per step.
+    Packed(&'a [f32]),
+    /// Read in place: row i of the block at `ptr + i·row_stride`, its steps contiguous.
+    InPlace { ptr: *const f32, row_stride: isize },
+}
+
+/// C[rows, slivers of columns] (=|+=) A · packed B, tile by tile.
 #[allow(clippy::too_many_arguments)]
 unsafe fn macro_kernel(
     rows: usize,
     kc: usize,
     nc: usize,
-    packed_a: &[f32],
+    a: APanel<'_>,
     packed_b: &[f32],
     c: SharedMut<f32>,
     c_offset: usize,
@@ -395,21 +425,29 @@ unsafe fn macro_kernel(
         let b = &packed_b[t * NR * kc..(t + 1) * NR * kc];
         for s in 0..rows.div_ceil(MR) {
             let live_rows = MR.min(rows - s * MR);
-            let a = &packed_a[s * MR * kc..(s + 1) * MR * kc];
+            // The sliver's first value and the distance between its rows (0: packed).
+            let (a, row_stride) = match a {
+                APanel::Packed(packed) => (packed[s * MR * kc..(s + 1) * MR * kc].as_ptr(), 0),
+                APanel::InPlace { ptr, row_stride } => {
+                    (ptr.wrapping_offset((s * MR) as isize * row_stride), row_stride)
+                }
+            };
             let tile = c.at(c_offset + s * MR * ldc + t * NR);
-            // SAFETY: the tile's live rows and columns are inside C.
-            unsafe { tile_kernel(kc, a, b, tile, ldc, live_rows, cols, overwrite) };
+            // SAFETY: the tile's live rows and columns are inside C; the sliver's live rows
+            // of A are inside A or its packed block (the caller's promise).
+            unsafe { tile_kernel(kc, a, row_stride, b, tile, ldc, live_rows, cols, overwrite) };
         }
     }
 }
 
 /// One `MR × NR` tile: a tile of full width straight into C, by the kernel for its number
 /// of rows (the last sliver of rows is often short: 4 of W1's 64, 2 of its 128); a
-/// narrower one through a buffer.
+/// narrower one through a buffer. A's sliver is packed (`a_row_stride` 0) or in place.
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile_kernel(
     kc: usize,
-    a: &[f32],
+    a: *const f32,
+    a_row_stride: isize,
     b: &[f32],
     c: *mut f32,
     ldc: usize,
@@ -417,15 +455,16 @@ unsafe fn tile_kernel(
     cols: usize,
     overwrite: bool,
 ) {
+    let kernel = if a_row_stride == 0 { KERNELS[rows - 1] } else { IN_PLACE_KERNELS[rows - 1] };
     if cols == NR {
         // SAFETY: the tile's rows and all NR columns are inside C; `available()` was checked
         // by `sgemm`'s caller.
-        unsafe { KERNELS[rows - 1](kc, a.as_ptr(), b.as_ptr(), c, ldc, overwrite) };
+        unsafe { kernel(kc, a, a_row_stride, b.as_ptr(), c, ldc, overwrite) };
         return;
     }
     let mut tile = [0.0f32; MR * NR];
     // SAFETY: `tile` is a full MR × NR buffer with row stride NR.
-    unsafe { kernel_x16::<MR>(kc, a.as_ptr(), b.as_ptr(), tile.as_mut_ptr(), NR, true) };
+    unsafe { kernel(kc, a, a_row_stride, b.as_ptr(), tile.as_mut_ptr(), NR, true) };
     for i in 0..rows {
         for j in 0..cols {
             // SAFETY: row i < rows and column j < cols of the tile are inside C.
@@ -438,25 +477,44 @@ unsafe fn tile_kernel(
 }
 
 /// A micro-kernel for some number of rows (see [`kernel_x16`]).
-type Kernel = unsafe fn(usize, *const f32, *const f32, *mut f32, usize, bool);
+type Kernel = unsafe fn(usize, *const f32, isize, *const f32, *mut f32, usize, bool);
 
-/// The micro-kernels for 1 to `MR` rows.
-const KERNELS: [Kernel; MR] =
-    [kernel_x16::<1>, kernel_x16::<2>, kernel_x16::<3>, kernel_x16::<4>, kernel_x16::<5>, kernel_x16::<6>];
+/// The micro-kernels for 1 to `MR` rows of packed A.
+const KERNELS: [Kernel; MR] = [
+    kernel_x16::<1, false>,
+    kernel_x16::<2, false>,
+    kernel_x16::<3, false>,
+    kernel_x16::<4, false>,
+    kernel_x16::<5, false>,
+    kernel_x16::<6, false>,
+];
+
+/// The micro-kernels for 1 to `MR` rows of A read in place.
+const IN_PLACE_KERNELS: [Kernel; MR] = [
+    kernel_x16::<1, true>,
+    kernel_x16::<2, true>,
+    kernel_x16::<3, true>,
+    kernel_x16::<4, true>,
+    kernel_x16::<5, true>,
+    kernel_x16::<6, true>,
+];
 
 /// The micro-kernel: a `ROWS`×16 tile of C (=|+=) Σₚ a[p]·b[p] over `kc` steps, in
 /// 2·`ROWS` 8-float registers (twelve for a full tile). `a` holds `MR` values per step
-/// (the first `ROWS` are used), `b` 16. Each element of C is the same sum, in the same
-/// order, whatever `ROWS` its tile has.
+/// (the first `ROWS` are used), or, `IN_PLACE`, is A's first row of the tile, the next ones
+/// `a_row_stride` apart, each step's value next to the last; `b` holds 16 per step. Each
+/// element of C is the same sum, in the same order, whatever `ROWS` its tile has and
+/// wherever A is read.
 ///
 /// # Safety
-/// The CPU must have AVX2 and FMA; `a` must hold `6·kc` floats, `b` `16·kc`, and C a
-/// `ROWS`×16 tile with row stride `ldc`.
+/// The CPU must have AVX2 and FMA; `a` must hold `6·kc` floats (or `ROWS` rows of `kc`),
+/// `b` `16·kc`, and C a `ROWS`×16 tile with row stride `ldc`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn kernel_x16<const ROWS: usize>(
+unsafe fn kernel_x16<const ROWS: usize, const IN_PLACE: bool>(
     kc: usize,
     a: *const f32,
+    a_row_stride: isize,
     b: *const f32,
     c: *mut f32,
     ldc: usize,
@@ -466,16 +524,16 @@ unsafe fn kernel_x16<const ROWS: usize>(
     let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
     let (mut a, mut b) = (a, b);
     for _ in 0..kc {
-        // SAFETY: the caller guarantees kc steps of packed data.
+        // SAFETY: the caller guarantees kc steps of A and of packed B.
         unsafe {
             let b0 = _mm256_loadu_ps(b);
             let b1 = _mm256_loadu_ps(b.add(8));
             for (i, row) in acc.iter_mut().enumerate() {
-                let ai = _mm256_broadcast_ss(&*a.add(i));
+                let ai = _mm256_broadcast_ss(&*if IN_PLACE { a.offset(i as isize * a_row_stride) } else { a.add(i) });
                 row[0] = _mm256_fmadd_ps(ai, b0, row[0]);
                 row[1] = _mm256_fmadd_ps(ai, b1, row[1]);
             }
-            a = a.add(MR);
+            a = a.add(if IN_PLACE { 1 } else { MR });
             b = b.add(NR);
         }
     }
@@ -495,7 +553,15 @@ unsafe fn kernel_x16<const ROWS: usize>(
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn kernel_x16<const ROWS: usize>(_: usize, _: *const f32, _: *const f32, _: *mut f32, _: usize, _: bool) {
+unsafe fn kernel_x16<const ROWS: usize, const IN_PLACE: bool>(
+    _: usize,
+    _: *const f32,
+    _: isize,
+    _: *const f32,
+    _: *mut f32,
+    _: usize,
+    _: bool,
+) {
     unreachable!("the packed kernel runs only where `available()` is true")
 }
 
@@ -598,6 +664,34 @@ mod tests {
         let full = product(12);
         for m in 1..12 {
             assert_eq!(product(m), full[..m * n], "{m} rows");
+        }
+    }
+
+    #[test]
+    fn a_narrow_product_reads_a_in_place_with_the_packed_bits() {
+        if !available() {
+            return;
+        }
+        // C at most 16 wide (one sliver of B): A's rows are read in place; the same A stored
+        // column-major is packed. Same sums, same bits, and right: short slivers of rows,
+        // a narrow tile, two blocks of k.
+        for (m, k, n) in [(64, 128, 10), (13, 700, 16), (5, 3, 1), (7, 37, 9)] {
+            let (a, b) = (values(m * k, 7), values(k * n, 8));
+            let mut at = vec![0.0; m * k];
+            (0..m).for_each(|i| (0..k).for_each(|p| at[p * m + i] = a[i * k + p]));
+            let bo = Operand { ptr: b.as_ptr(), row_stride: n as isize, col_stride: 1 };
+            let product = |ao: Operand| {
+                let mut c = vec![f32::NAN; m * n];
+                unsafe { sgemm(m, k, n, ao, bo, c.as_mut_ptr(), n, false) };
+                c
+            };
+            let in_place = product(Operand { ptr: a.as_ptr(), row_stride: k as isize, col_stride: 1 });
+            let packed = product(Operand { ptr: at.as_ptr(), row_stride: 1, col_stride: m as isize });
+            let bits = |c: &[f32]| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&in_place), bits(&packed), "{m}×{k}×{n}");
+            for (x, y) in in_place.iter().zip(reference(m, k, n, &a, &b)) {
+                assert!((*x as f64 - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}×{k}×{n}: {x} vs {y}");
+            }
         }
     }
 
