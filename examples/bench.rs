@@ -2,7 +2,7 @@
 //! output lines `workload tapegrad threads metric value`, timed inside the program after a
 //! warm-up. The thread count is rayon's (RAYON_NUM_THREADS).
 //!
-//! cargo run --release --example bench -- w1 [batch...] | w2 | w3 | w4 | w5
+//! cargo run --release --example bench -- w1 [batch...] | w1parts [batch] | w2 | w3 | w4 | w5
 //! RAYON_NUM_THREADS=1 cargo run --release --example bench -- w2
 //!
 //! For profiles with a fixed amount of work (callgrind counts instructions, not time), set
@@ -31,12 +31,13 @@ fn main() {
             let batches: Vec<usize> = args[1..].iter().filter_map(|a| a.parse().ok()).collect();
             w1(if batches.is_empty() { &[64, 256] } else { &batches });
         }
+        Some("w1parts") => w1_parts(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(64)),
         Some("w2") => w2(),
         Some("w3") => w3(),
         Some("w4") => w4(),
         Some("w5") => w5(args.get(1).and_then(|a| a.parse().ok())),
         _ => {
-            eprintln!("usage: bench w1 [batch...] | w2 | w3 | w4 | w5 [batches]");
+            eprintln!("usage: bench w1 [batch...] | w1parts [batch] | w2 | w3 | w4 | w5 [batches]");
             std::process::exit(2);
         }
     }
@@ -101,22 +102,25 @@ fn synth_mnist() -> (Tensor, Vec<usize>) {
 
 /// W1: one epoch of an MLP 784 → 128 (ReLU) → 10, softmax cross-entropy, SGD lr 0.1, written
 /// with the user-facing API (Linear, ReLU, cross_entropy, Sgd, backward): what users get.
+/// W1's two layers with the peers' initial weights: uniform ±1/√fan_in, drawn in the order
+/// w1, b1, w2, b2, with w stored [in, out] (our Linear keeps [out, in]: transposed once here).
+fn w1_layers() -> (Linear<f32>, Linear<f32>) {
+    let mut init = SplitMix(SEED ^ 0xABCDEF);
+    let mut draw = |shape: &[usize], fan_in: usize| {
+        let a = 1.0 / (fan_in as f32).sqrt();
+        Tensor::from_vec(init.vec(shape.iter().product(), -a, a), shape).unwrap()
+    };
+    let (w1, b1) = (draw(&[N_IN, N_HID], N_IN).t().detach(), draw(&[N_HID], N_IN));
+    let (w2, b2) = (draw(&[N_HID, N_OUT], N_HID).t().detach(), draw(&[N_OUT], N_HID));
+    let layer = |w: Tensor, b| Linear::from_weights(Tensor::from_array(w.value().contiguous()), Some(b));
+    (layer(w1, b1), layer(w2, b2))
+}
+
 fn w1(batches: &[usize]) {
     let (x, labels) = synth_mnist();
     for &bs in batches {
-        // The peers' initial weights: uniform ±1/√fan_in, drawn in the order w1, b1, w2, b2,
-        // with w stored [in, out] (our Linear keeps [out, in]: transposed once here).
-        let mut init = SplitMix(SEED ^ 0xABCDEF);
-        let mut draw = |shape: &[usize], fan_in: usize| {
-            let a = 1.0 / (fan_in as f32).sqrt();
-            Tensor::from_vec(init.vec(shape.iter().product(), -a, a), shape).unwrap()
-        };
-        let (w1, b1) = (draw(&[N_IN, N_HID], N_IN).t().detach(), draw(&[N_HID], N_IN));
-        let (w2, b2) = (draw(&[N_HID, N_OUT], N_HID).t().detach(), draw(&[N_OUT], N_HID));
-        let model = Sequential::new()
-            .add(Linear::from_weights(Tensor::from_array(w1.value().contiguous()), Some(b1)))
-            .add(ReLU)
-            .add(Linear::from_weights(Tensor::from_array(w2.value().contiguous()), Some(b2)));
+        let (first, second) = w1_layers();
+        let model = Sequential::new().add(first).add(ReLU).add(second);
         let mut sgd = Sgd::new(model.parameters(), SgdConfig { lr: LR as f64, ..Default::default() }).unwrap();
         let batches = N_TRAIN / bs;
         let mut step = |i: usize| {
@@ -141,6 +145,79 @@ fn w1(batches: &[usize]) {
 }
 
 /// W2: f32 matmul GFLOP/s.
+/// Where a W1 step's time goes: the step of `w1` taken apart (the same ops, each timed, its
+/// value computed before the clock stops), in µs per step over one epoch, after a warm-up.
+/// `dw1_product` is the first layer's weight-gradient product alone (part of `backward`).
+fn w1_parts(bs: usize) {
+    let (x, labels) = synth_mnist();
+    let (first, second) = w1_layers();
+    let mut params = first.parameters();
+    params.extend(second.parameters());
+    let mut sgd = Sgd::new(params, SgdConfig { lr: LR as f64, ..Default::default() }).unwrap();
+    let names = [
+        "product_1",
+        "bias_1",
+        "relu",
+        "linear_2",
+        "cross_entropy",
+        "zero_grad",
+        "backward",
+        "sgd_step",
+        "dw1_product",
+    ];
+    let batches = N_TRAIN / bs;
+    let mut run = |steps: usize| {
+        let mut totals = [0.0f64; 9];
+        for i in 0..steps {
+            let mut times = [0.0f64; 9];
+            let mut clock = |part: usize, t: Instant| times[part] = t.elapsed().as_secs_f64();
+            let targets = Indices::from(labels[i * bs..(i + 1) * bs].to_vec());
+            let batch = x.narrow(0, i * bs, bs);
+            let t = Instant::now();
+            let h = batch.matmul(&first.weight().t());
+            black_box(h.value());
+            clock(0, t);
+            let t = Instant::now();
+            let h = h + first.bias().unwrap();
+            black_box(h.value());
+            clock(1, t);
+            let t = Instant::now();
+            let h = h.relu();
+            black_box(h.value());
+            clock(2, t);
+            let t = Instant::now();
+            let logits = second.forward(&h);
+            black_box(logits.value());
+            clock(3, t);
+            let t = Instant::now();
+            let loss = cross_entropy(&logits, &targets, Reduction::Mean);
+            black_box(loss.value());
+            clock(4, t);
+            let t = Instant::now();
+            sgd.zero_grad();
+            clock(5, t);
+            let t = Instant::now();
+            loss.backward();
+            clock(6, t);
+            let t = Instant::now();
+            sgd.step();
+            clock(7, t);
+            let gradient = Tensor::from_array(h.value().map(|v| v * 1e-3));
+            let t = Instant::now();
+            black_box(gradient.t().matmul(&batch).value());
+            clock(8, t);
+            totals.iter_mut().zip(times).for_each(|(total, t)| *total += t);
+        }
+        totals
+    };
+    run(30);
+    let totals = run(batches);
+    let workload = format!("w1_parts_bs{bs}");
+    for (name, total) in names.iter().zip(totals) {
+        report(&workload, &format!("{name}_us_per_step"), total / batches as f64 * 1e6);
+    }
+}
+
 fn w2() {
     for (m, k, n) in GEMM_SIZES {
         let (a, b) = (random(&[m, k], 1), random(&[k, n], 2));
