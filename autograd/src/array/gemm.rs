@@ -479,25 +479,19 @@ unsafe fn tile_kernel(
 /// A micro-kernel for some number of rows (see [`kernel_x16`]).
 type Kernel = unsafe fn(usize, *const f32, isize, *const f32, *mut f32, usize, bool);
 
-/// The micro-kernels for 1 to `MR` rows of packed A.
-const KERNELS: [Kernel; MR] = [
-    kernel_x16::<1, false>,
-    kernel_x16::<2, false>,
-    kernel_x16::<3, false>,
-    kernel_x16::<4, false>,
-    kernel_x16::<5, false>,
-    kernel_x16::<6, false>,
-];
-
-/// The micro-kernels for 1 to `MR` rows of A read in place.
-const IN_PLACE_KERNELS: [Kernel; MR] = [
-    kernel_x16::<1, true>,
-    kernel_x16::<2, true>,
-    kernel_x16::<3, true>,
-    kernel_x16::<4, true>,
-    kernel_x16::<5, true>,
-    kernel_x16::<6, true>,
-];
+/// The micro-kernels for 1 to `MR` rows, of packed A or of A read in place.
+const fn kernels<const IN_PLACE: bool>() -> [Kernel; MR] {
+    [
+        kernel_x16::<1, IN_PLACE>,
+        kernel_x16::<2, IN_PLACE>,
+        kernel_x16::<3, IN_PLACE>,
+        kernel_x16::<4, IN_PLACE>,
+        kernel_x16::<5, IN_PLACE>,
+        kernel_x16::<6, IN_PLACE>,
+    ]
+}
+const KERNELS: [Kernel; MR] = kernels::<false>();
+const IN_PLACE_KERNELS: [Kernel; MR] = kernels::<true>();
 
 /// The micro-kernel: a `ROWS`×16 tile of C (=|+=) Σₚ a[p]·b[p] over `kc` steps, in
 /// 2·`ROWS` 8-float registers (twelve for a full tile). `a` holds `MR` values per step
