@@ -18,11 +18,29 @@ use tapegrad_nn::checkpoint::load;
 
 const CHECK: &str = env!("CARGO_BIN_EXE_ddp_check");
 
-/// A fresh folder for one test's files.
-fn scratch(name: &str) -> PathBuf {
+/// A fresh folder for one test's files, removed when the test passes (kept for a look when
+/// it fails).
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("tapegrad-mpi-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
+}
+
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// `mpirun -np ranks ddp_check args…`, allowed to run as root, one rayon thread per rank
