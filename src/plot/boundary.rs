@@ -279,6 +279,7 @@ impl DecisionBoundary {
     /// # use tapegrad::plot::DecisionBoundary;
     /// let path = std::env::temp_dir().join("tapegrad-doc-boundary.png");
     /// DecisionBoundary::new((-1.0, 1.0), (-1.0, 1.0)).surface(1, 1, &[0.7]).save_png(&path)?;
+    /// # std::fs::remove_file(&path).unwrap();
     /// # Ok::<(), tapegrad::plot::PlotError>(())
     /// ```
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {

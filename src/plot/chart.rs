@@ -231,6 +231,7 @@ impl LineChart {
     /// # use tapegrad::plot::LineChart;
     /// let path = std::env::temp_dir().join("tapegrad-doc-chart.png");
     /// LineChart::new().series_y("loss", &[0.9, 0.5]).save_png(&path)?;
+    /// # std::fs::remove_file(&path).unwrap();
     /// # Ok::<(), tapegrad::plot::PlotError>(())
     /// ```
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {

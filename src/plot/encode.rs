@@ -81,6 +81,7 @@ impl Image {
     /// let path = std::env::temp_dir().join("tapegrad-doc-save.png");
     /// Image::new(8, 8, WHITE).save_png(&path)?;
     /// assert!(path.exists());
+    /// # std::fs::remove_file(&path).unwrap();
     /// let missing = std::env::temp_dir().join("no-such-dir/x.png");
     /// assert!(Image::new(8, 8, WHITE).save_png(&missing).unwrap_err().to_string().contains("no-such-dir"));
     /// # Ok::<(), tapegrad::plot::PlotError>(())

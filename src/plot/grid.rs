@@ -228,7 +228,9 @@ impl ImageGrid {
     /// # use tapegrad::plot::ImageGrid;
     /// let mut grid = ImageGrid::new(2);
     /// grid.push_gray(3, 3, &[200; 9], "a");
-    /// grid.save_png(std::env::temp_dir().join("tapegrad-doc-grid.png"))?;
+    /// let path = std::env::temp_dir().join("tapegrad-doc-grid.png");
+    /// grid.save_png(&path)?;
+    /// # std::fs::remove_file(&path).unwrap();
     /// # Ok::<(), tapegrad::plot::PlotError>(())
     /// ```
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {

@@ -144,6 +144,7 @@ impl ConfusionHeatmap {
     /// # use tapegrad::plot::ConfusionHeatmap;
     /// let path = std::env::temp_dir().join("tapegrad-doc-confusion.png");
     /// ConfusionHeatmap::new(2, &[40, 10, 5, 45]).save_png(&path)?;
+    /// # std::fs::remove_file(&path).unwrap();
     /// # Ok::<(), tapegrad::plot::PlotError>(())
     /// ```
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {

@@ -30,6 +30,7 @@
 //!     .series("train", &train)
 //!     .series("test", &test)
 //!     .save_png(&path)?;
+//! # std::fs::remove_file(&path).unwrap();
 //! # Ok::<(), tapegrad::plot::PlotError>(())
 //! ```
 
