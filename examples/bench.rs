@@ -100,8 +100,6 @@ fn synth_mnist() -> (Tensor, Vec<usize>) {
     (Tensor::from_vec(x, &[N_TRAIN, N_IN]).unwrap(), labels)
 }
 
-/// W1: one epoch of an MLP 784 → 128 (ReLU) → 10, softmax cross-entropy, SGD lr 0.1, written
-/// with the user-facing API (Linear, ReLU, cross_entropy, Sgd, backward): what users get.
 /// W1's two layers with the peers' initial weights: uniform ±1/√fan_in, drawn in the order
 /// w1, b1, w2, b2, with w stored [in, out] (our Linear keeps [out, in]: transposed once here).
 fn w1_layers() -> (Linear<f32>, Linear<f32>) {
@@ -116,6 +114,8 @@ fn w1_layers() -> (Linear<f32>, Linear<f32>) {
     (layer(w1, b1), layer(w2, b2))
 }
 
+/// W1: one epoch of an MLP 784 → 128 (ReLU) → 10, softmax cross-entropy, SGD lr 0.1, written
+/// with the user-facing API (Linear, ReLU, cross_entropy, Sgd, backward): what users get.
 fn w1(batches: &[usize]) {
     let (x, labels) = synth_mnist();
     for &bs in batches {
@@ -144,7 +144,6 @@ fn w1(batches: &[usize]) {
     }
 }
 
-/// W2: f32 matmul GFLOP/s.
 /// Where a W1 step's time goes: the step of `w1` taken apart (the same ops, each timed, its
 /// value computed before the clock stops), in µs per step over one epoch, after a warm-up.
 /// `dw1_product` is the first layer's weight-gradient product alone (part of `backward`).
@@ -218,6 +217,7 @@ fn w1_parts(bs: usize) {
     }
 }
 
+/// W2: f32 matmul GFLOP/s.
 fn w2() {
     for (m, k, n) in GEMM_SIZES {
         let (a, b) = (random(&[m, k], 1), random(&[k, n], 2));
