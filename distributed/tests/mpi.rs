@@ -16,32 +16,13 @@ use std::time::{Duration, Instant};
 
 use tapegrad_nn::checkpoint::load;
 
+// The datasets tests' temporary folder, removed when dropped (its `names` unused here).
+#[allow(dead_code)]
+#[path = "../../datasets/tests/common/temp_dir.rs"]
+mod temp_dir;
+use temp_dir::TempDir;
+
 const CHECK: &str = env!("CARGO_BIN_EXE_ddp_check");
-
-/// A fresh folder for one test's files, removed when the test passes (kept for a look when
-/// it fails).
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("tapegrad-mpi-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
-}
-
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
 
 /// `mpirun -np ranks ddp_check args…`, allowed to run as root, one rayon thread per rank
 /// (the ranks share the cores), and ended by mpirun after 120 s should anything hang.
@@ -97,16 +78,16 @@ fn params(path: &Path) -> Vec<(String, Vec<f32>)> {
 }
 
 fn assert_bit_identical(ranks: usize) {
-    let dir = scratch(&format!("deterministic-{ranks}"));
-    let distributed = params(&train_ranks(&dir, ranks, "deterministic"));
-    let single = params(&train_reference(&dir, ranks));
+    let dir = TempDir::new(&format!("mpi-deterministic-{ranks}"));
+    let distributed = params(&train_ranks(dir.path(), ranks, "deterministic"));
+    let single = params(&train_reference(dir.path(), ranks));
     assert_eq!(distributed.len(), 6, "three layers' weights and biases");
     for ((name, d), (_, s)) in distributed.iter().zip(&single) {
         let differing = d.iter().zip(s).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
         assert_eq!(differing, 0, "{name}: {differing} of {} values differ from one process's bits", d.len());
     }
     // The check has teeth: another number of slices rounds differently.
-    let other = params(&train_reference(&dir, ranks + 1));
+    let other = params(&train_reference(dir.path(), ranks + 1));
     assert!(
         single.iter().zip(&other).any(|((_, a), (_, b))| a != b),
         "{ranks} and {} slices gave equal bits",
@@ -130,9 +111,9 @@ fn deterministic_mode_at_3_ranks_equals_one_process_bit_for_bit() {
 fn fast_mode_agrees_with_one_process_within_1e_4() {
     const TOLERANCE: f32 = 1e-4;
     for ranks in [2, 3] {
-        let dir = scratch(&format!("fast-{ranks}"));
-        let fast = params(&train_ranks(&dir, ranks, "fast"));
-        let single = params(&train_reference(&dir, ranks));
+        let dir = TempDir::new(&format!("mpi-fast-{ranks}"));
+        let fast = params(&train_ranks(dir.path(), ranks, "fast"));
+        let single = params(&train_reference(dir.path(), ranks));
         for ((name, f), (_, s)) in fast.iter().zip(&single) {
             let worst = f.iter().zip(s).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
             assert!(worst <= TOLERANCE, "{ranks} ranks, {name}: differs by {worst:e} > {TOLERANCE:e}");
@@ -142,9 +123,9 @@ fn fast_mode_agrees_with_one_process_within_1e_4() {
 
 #[test]
 fn a_rank_that_returns_an_error_ends_the_job_naming_it() {
-    let dir = scratch("error");
+    let dir = TempDir::new("mpi-error");
     let start = Instant::now();
-    let out = dir.join("never.safetensors");
+    let out = dir.path().join("never.safetensors");
     let output = mpirun(3, &["--mode", "deterministic", "--out", out.to_str().unwrap(), "--fail-rank", "1"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "the job succeeded:\n{stderr}");
@@ -155,9 +136,9 @@ fn a_rank_that_returns_an_error_ends_the_job_naming_it() {
 
 #[test]
 fn a_rank_that_dies_ends_the_job_naming_it() {
-    let dir = scratch("crash");
+    let dir = TempDir::new("mpi-crash");
     let start = Instant::now();
-    let out = dir.join("never.safetensors");
+    let out = dir.path().join("never.safetensors");
     let output = mpirun(2, &["--mode", "deterministic", "--out", out.to_str().unwrap(), "--crash-rank", "1"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "the job succeeded:\n{stderr}");
