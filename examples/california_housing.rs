@@ -38,7 +38,7 @@ pub fn run(args: Vec<String>) -> Vec<(&'static str, f64)> {
     let out = flags.optional("out", "folder for the pictures");
     flags.finish();
     if threads > 0 {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
+        rayon_core::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
     }
 
     let table = match (data_dir.as_deref(), rows) {

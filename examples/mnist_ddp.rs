@@ -53,7 +53,7 @@ fn train(comm: &dyn Communicator, args: Vec<String>) -> Result<Vec<(&'static str
     let checkpoint = flags.optional("checkpoint", "file for model and optimizer after each epoch (rank 0 writes)");
     flags.finish();
     if threads > 0 {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
+        rayon_core::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
     }
     let mode = match mode.as_str() {
         "deterministic" => ReduceMode::Deterministic,

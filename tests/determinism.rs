@@ -59,7 +59,7 @@ fn stepped(make: &MakeOptimizer, start: &Tensor) -> Vec<f32> {
 }
 
 fn on_threads(n: usize) -> Vec<Vec<f32>> {
-    rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap().install(run)
+    rayon_core::ThreadPoolBuilder::new().num_threads(n).build().unwrap().install(run)
 }
 
 #[test]

@@ -157,7 +157,7 @@ fn results_do_not_depend_on_the_thread_count() {
     let x = Tensor::<f32>::uniform(&[64, 3, 16, 16], -1.0, 1.0, &mut rng);
     let w = Tensor::<f32>::uniform(&[8, 3, 3, 3], -1.0, 1.0, &mut rng).requires_grad();
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon_core::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             w.zero_grad();
             let y = x.conv2d(&w, None, ConvOptions::default().padding(1)).max_pool2d(2, 2, 0);

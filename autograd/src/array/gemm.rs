@@ -113,7 +113,7 @@ pub(crate) unsafe fn sgemm(
         }
         return;
     }
-    let threads = if parallel && m * k * n >= PARALLEL_MACS { rayon::current_num_threads() } else { 1 };
+    let threads = if parallel && m * k * n >= PARALLEL_MACS { rayon_core::current_num_threads() } else { 1 };
     let (row_slivers, col_slivers) = (m.div_ceil(MR), n.div_ceil(NR));
     let (row_parts, col_parts) = grid(threads, row_slivers, col_slivers);
     let rows_per = row_slivers.div_ceil(row_parts) * MR;
@@ -711,8 +711,8 @@ mod tests {
         if !available() {
             return;
         }
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+        let one = rayon_core::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let four = rayon_core::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
         for &(m, k, n) in &[(64, 784, 128), (300, 600, 70), (8, 2000, 500)] {
             let (a, _) = one.install(|| run(m, k, n, false, true));
             let (b, _) = four.install(|| run(m, k, n, false, true));

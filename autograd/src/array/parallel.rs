@@ -123,7 +123,7 @@ impl<const K: usize> Layout<K> {
         // Enough pieces for every thread to get about as much (four per thread), none
         // smaller than a cut is worth.
         let parts = if parallel {
-            (4 * rayon::current_num_threads()).div_ceil(rows).clamp(1, inner.div_ceil(MIN_PIECE))
+            (4 * rayon_core::current_num_threads()).div_ceil(rows).clamp(1, inner.div_ceil(MIN_PIECE))
         } else {
             1
         };
@@ -159,7 +159,7 @@ pub(crate) fn for_each_index(n: usize, work: usize, f: impl Fn(usize) + Sync + S
 /// runs `f` on each by [`run_tasks`]. Whatever `f` computes per index must not depend on
 /// where the ranges are cut (the cuts follow the thread count).
 pub(crate) fn for_ranges(n: usize, parallel: bool, f: impl Fn(Range<usize>) + Sync) {
-    let threads = if parallel { rayon::current_num_threads().min(n) } else { 1 };
+    let threads = if parallel { rayon_core::current_num_threads().min(n) } else { 1 };
     if threads <= 1 {
         return f(0..n);
     }
@@ -258,7 +258,7 @@ mod tests {
             let layout = Layout::new(&shape, [(&strides, offset)]);
             let step = layout.inner_strides()[0];
             for threads in [1, 2, 3, 5] {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                let pool = rayon_core::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                 let mut out = vec![usize::MAX; shape.iter().product()];
                 pool.install(|| {
                     layout.fill_rows(&mut out, |piece, [start]| {
@@ -287,7 +287,7 @@ mod tests {
     fn pieces_cover_each_element_once_at_its_own_index() {
         let len = PARALLEL_THRESHOLD * 3 + 7;
         for threads in [1, 2, 3] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon_core::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let (mut a, mut b, mut unused) = (vec![0usize; len], vec![1usize; len], Vec::<usize>::new());
             let calls = std::sync::atomic::AtomicUsize::new(0);
             pool.install(|| {

@@ -64,7 +64,7 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
     let out = flags.optional("out", "folder for the pictures");
     flags.finish();
     if threads > 0 {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
+        rayon_core::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
     }
 
     let splits = (task.load)(data_dir.as_deref().map(Path::new), records).unwrap_or_else(|e| fail(&e.to_string()));
