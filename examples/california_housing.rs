@@ -33,7 +33,7 @@ pub fn run(args: Vec<String>) -> Vec<(&'static str, f64)> {
     let hidden: String = flags.get("hidden", "64,64".to_string(), "neurons per hidden layer");
     let test_percent: f64 = flags.get("test-percent", 20.0, "percent of districts held out for testing");
     let seed: u64 = flags.get("seed", 0, "seed for the split, the weights and the shuffling");
-    let threads: usize = flags.get("threads", 0, "rayon threads (0: one per core)");
+    let threads: usize = flags.get("threads", 0, "threads for the kernels (0: RAYON_NUM_THREADS, else one per core)");
     let rows: usize = flags.get("rows", 0, "rows expected in the file, for subsets (0: the standard 20,640)");
     let out = flags.optional("out", "folder for the pictures");
     flags.finish();

@@ -49,7 +49,8 @@ fn train(comm: &dyn Communicator, args: Vec<String>) -> Result<Vec<(&'static str
     let hidden: String = flags.get("hidden", "256,128".to_string(), "neurons per hidden layer");
     let seed: u64 = flags.get("seed", 0, "seed for the weights and shuffling");
     let mode: String = flags.get("mode", "deterministic".to_string(), "deterministic or fast gradient sums");
-    let threads: usize = flags.get("threads", 0, "rayon threads per rank (0: RAYON_NUM_THREADS, else one per core)");
+    let threads: usize =
+        flags.get("threads", 0, "threads for the kernels, per rank (0: RAYON_NUM_THREADS, else one per core)");
     let checkpoint = flags.optional("checkpoint", "file for model and optimizer after each epoch (rank 0 writes)");
     flags.finish();
     if threads > 0 {

@@ -21,7 +21,7 @@ pub trait Element:
 
     /// `C = A·B` for an `m×k` matrix A and a `k×n` matrix B, each given by a pointer and
     /// row/column strides in elements; C is row-major and contiguous (row stride `n`) and is
-    /// overwritten. Uses rayon inside when `parallel` and the product is large.
+    /// overwritten. Runs on all threads when `parallel` and the product is large.
     ///
     /// # Safety
     /// Every addressed element of A and B must be readable and all `m·n` elements of C

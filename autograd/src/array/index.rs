@@ -352,7 +352,7 @@ mod tests {
     }
 
     #[test]
-    fn a_gather_large_enough_for_rayon_matches_too() {
+    fn a_gather_large_enough_for_all_threads_matches_too() {
         let x = strided(&[40, 30, 40], 0);
         let picks = (0..40 * 30 * 40).map(|p| (p * 7 + p / 13) % 30).collect();
         let index = Indices::new(picks, &[40, 30, 40]).unwrap();
@@ -370,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn a_scatter_add_by_rows_large_enough_for_rayon_matches_too() {
+    fn a_scatter_add_by_rows_large_enough_for_all_threads_matches_too() {
         // Max pooling's gradient: rows of positions into rows of the output, from a strided
         // source; some positions repeat within a row.
         let src = strided(&[40, 30, 50], 0);

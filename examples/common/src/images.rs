@@ -57,7 +57,7 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
         flags.get("hidden", task.hidden.to_string(), "neurons per hidden layer (CNNs: channels per block, if used)");
     let dropout: f64 = flags.get("dropout", task.dropout, "dropout after each hidden layer");
     let seed: u64 = flags.get("seed", 0, "seed for the weights, dropout and shuffling");
-    let threads: usize = flags.get("threads", 0, "rayon threads (0: one per core)");
+    let threads: usize = flags.get("threads", 0, "threads for the kernels (0: RAYON_NUM_THREADS, else one per core)");
     let records: usize =
         flags.get("records-per-file", 0, "CIFAR-10 records per batch file, for subsets (0: the standard 10,000)");
     let cosine: bool = flags.get("cosine", task.cosine, "cosine learning-rate decay to 0 over the epochs");
