@@ -32,7 +32,7 @@ const MC: usize = 72;
 const NC: usize = 4080;
 /// What packing reads past the last row of A or column of B of a short sliver, so that the
 /// transposes write the padding's zeros themselves (zeroing it afterwards, two or six floats
-/// per step, was a `memset` call per step: 1–2% of W1's time).
+/// per step, was a `memset` call per step: about 1% of W1's time).
 static ZEROS: [f32; KC] = [0.0; KC];
 /// Products with fewer multiply-adds than this run on the calling thread.
 const PARALLEL_MACS: usize = 1 << 20;
