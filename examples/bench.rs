@@ -153,7 +153,7 @@ fn w1_parts(bs: usize) {
     let mut params = first.parameters();
     params.extend(second.parameters());
     let mut sgd = Sgd::new(params, SgdConfig { lr: LR as f64, ..Default::default() }).unwrap();
-    let names = [
+    const NAMES: [&str; 9] = [
         "product_1",
         "bias_1",
         "relu",
@@ -166,55 +166,45 @@ fn w1_parts(bs: usize) {
     ];
     let batches = N_TRAIN / bs;
     let mut run = |steps: usize| {
-        let mut totals = [0.0f64; 9];
+        let mut totals = [0.0f64; NAMES.len()];
         for i in 0..steps {
-            let mut times = [0.0f64; 9];
-            let mut clock = |part: usize, t: Instant| times[part] = t.elapsed().as_secs_f64();
+            let mut t = [0.0f64; NAMES.len()];
             let targets = Indices::from(labels[i * bs..(i + 1) * bs].to_vec());
             let batch = x.narrow(0, i * bs, bs);
-            let t = Instant::now();
-            let h = batch.matmul(&first.weight().t());
-            black_box(h.value());
-            clock(0, t);
-            let t = Instant::now();
-            let h = h + first.bias().unwrap();
-            black_box(h.value());
-            clock(1, t);
-            let t = Instant::now();
-            let h = h.relu();
-            black_box(h.value());
-            clock(2, t);
-            let t = Instant::now();
-            let logits = second.forward(&h);
-            black_box(logits.value());
-            clock(3, t);
-            let t = Instant::now();
-            let loss = cross_entropy(&logits, &targets, Reduction::Mean);
-            black_box(loss.value());
-            clock(4, t);
-            let t = Instant::now();
-            sgd.zero_grad();
-            clock(5, t);
-            let t = Instant::now();
-            loss.backward();
-            clock(6, t);
-            let t = Instant::now();
-            sgd.step();
-            clock(7, t);
+            let h = timed(&mut t[0], || computed(batch.matmul(&first.weight().t())));
+            let h = timed(&mut t[1], || computed(h + first.bias().unwrap()));
+            let h = timed(&mut t[2], || computed(h.relu()));
+            let logits = timed(&mut t[3], || computed(second.forward(&h)));
+            let loss = timed(&mut t[4], || computed(cross_entropy(&logits, &targets, Reduction::Mean)));
+            timed(&mut t[5], || sgd.zero_grad());
+            timed(&mut t[6], || loss.backward());
+            timed(&mut t[7], || sgd.step());
             let gradient = Tensor::from_array(h.value().map(|v| v * 1e-3));
-            let t = Instant::now();
-            black_box(gradient.t().matmul(&batch).value());
-            clock(8, t);
-            totals.iter_mut().zip(times).for_each(|(total, t)| *total += t);
+            timed(&mut t[8], || computed(gradient.t().matmul(&batch)));
+            totals.iter_mut().zip(t).for_each(|(total, t)| *total += t);
         }
         totals
     };
     run(30);
     let totals = run(batches);
     let workload = format!("w1_parts_bs{bs}");
-    for (name, total) in names.iter().zip(totals) {
+    for (name, total) in NAMES.iter().zip(totals) {
         report(&workload, &format!("{name}_us_per_step"), total / batches as f64 * 1e6);
     }
+}
+
+/// `f()`, its seconds written to `slot`.
+fn timed<R>(slot: &mut f64, f: impl FnOnce() -> R) -> R {
+    let start = Instant::now();
+    let result = f();
+    *slot = start.elapsed().as_secs_f64();
+    result
+}
+
+/// `y` with its value computed (a lazy value would otherwise be computed outside the clock).
+fn computed(y: Tensor) -> Tensor {
+    black_box(y.value());
+    y
 }
 
 /// W2: f32 matmul GFLOP/s.
