@@ -9,6 +9,7 @@
 //! second derivatives are asked for (`create_graph`).
 
 use std::cell::Cell;
+use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap};
 use std::panic::Location;
 
@@ -227,21 +228,20 @@ pub(crate) enum Sink<'a, T: Element> {
 
 /// The backward walk from `roots` (each an output and its gradient). Unless `retain`, each
 /// node gives up its inputs once its rule has run, which frees the graph as it goes.
-pub(crate) fn walk<T: Element>(
-    roots: &[(Tensor<T>, Tensor<T>)],
-    create_graph: bool,
-    retain: bool,
-    mut sink: Sink<'_, T>,
-) {
-    let mut pending: Pending<T> = HashMap::default();
-    let mut heap: BinaryHeap<u64> = BinaryHeap::new();
+pub(crate) fn walk<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], create_graph: bool, retain: bool, sink: Sink<'_, T>) {
+    // Rules and fan-out sums record a graph only for `create_graph`: set once for the walk.
+    with_grad_mode(create_graph, || walk_recording_as_set(roots, retain, sink));
+}
+
+fn walk_recording_as_set<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], retain: bool, mut sink: Sink<'_, T>) {
+    let mut queue = Queue::default();
     for (root, grad) in roots {
         if root.tracks_grad() {
-            add(&mut pending, &mut heap, root, grad.clone(), create_graph);
+            queue.add(root.clone(), grad.clone());
         }
     }
-    while let Some(id) = heap.pop() {
-        let (tensor, grad) = pending.remove(&id).expect("every pushed id is pending");
+    while let Some((tensor, grad)) = queue.pop() {
+        let id = tensor.id();
         if let Sink::Inputs { wanted, found } = &mut sink
             && wanted.contains(&id)
         {
@@ -266,7 +266,7 @@ pub(crate) fn walk<T: Element>(
         }
         check_versions(node, &inputs);
         let grads: SmallVec<[Option<Tensor<T>>; 2]> =
-            anomaly::paused(|| with_grad_mode(create_graph, || node.op.backward(&inputs, &tensor, &grad, retain)));
+            anomaly::paused(|| node.op.backward(&inputs, &tensor, &grad, retain));
         if grads.len() != inputs.len() {
             shape_panic(format!(
                 "backward of {}: {} gradients for {} inputs",
@@ -275,11 +275,8 @@ pub(crate) fn walk<T: Element>(
                 inputs.len()
             ));
         }
-        for (i, (input, g)) in inputs.iter().zip(grads).enumerate() {
-            let Some(g) = g else { continue };
-            if !input.tracks_grad() {
-                continue;
-            }
+        for (i, (input, g)) in inputs.iter().zip(&grads).enumerate() {
+            let Some(g) = g.as_ref().filter(|_| input.tracks_grad()) else { continue };
             if g.shape() != input.shape() {
                 shape_panic(format!(
                     "backward of {} (recorded at {}): gradient for input {i} has shape {:?}, but the input has shape {:?}",
@@ -290,15 +287,74 @@ pub(crate) fn walk<T: Element>(
                 ));
             }
             if anomaly::is_enabled() {
-                anomaly::check_backward(&g, node, &inputs, i);
+                anomaly::check_backward(g, node, &inputs, i);
             }
-            add(&mut pending, &mut heap, input, g, create_graph);
+        }
+        // The checked gradients queued, each with its input's handle moved (not cloned):
+        // the walk then often holds a node's last handle, and frees it when done.
+        for (input, g) in inputs.into_iter().zip(grads) {
+            if let Some(g) = g
+                && input.tracks_grad()
+            {
+                queue.add(input, g);
+            }
         }
     }
 }
 
-/// Tensors waiting for the walk, by id, with the sum of the gradients that reached them.
-type Pending<T> = HashMap<u64, (Tensor<T>, Tensor<T>), IdHash>;
+/// Tensors waiting for the walk, each with the sum of the gradients that reached it so
+/// far, handed out largest id first.
+struct Queue<T: Element> {
+    /// By id, with their ids in `heap`.
+    pending: HashMap<u64, (Tensor<T>, Tensor<T>), IdHash>,
+    heap: BinaryHeap<u64>,
+    /// The one tensor waiting, when only one is (as all along a chain of ops), kept out of
+    /// the map and the heap, which it would only pass through. Set only while they are empty.
+    only: Option<(Tensor<T>, Tensor<T>)>,
+}
+
+impl<T: Element> Default for Queue<T> {
+    fn default() -> Self {
+        Queue { pending: HashMap::default(), heap: BinaryHeap::new(), only: None }
+    }
+}
+
+impl<T: Element> Queue<T> {
+    /// Adds a gradient contribution for `tensor` (fan-out sums), queueing it the first time.
+    fn add(&mut self, tensor: Tensor<T>, grad: Tensor<T>) {
+        match self.only.take() {
+            Some((only, sum)) if only.id() == tensor.id() => self.only = Some((only, &sum + &grad)),
+            Some((only, sum)) => {
+                self.insert(only, sum);
+                self.insert(tensor, grad);
+            }
+            None if self.heap.is_empty() => self.only = Some((tensor, grad)),
+            None => self.insert(tensor, grad),
+        }
+    }
+
+    fn insert(&mut self, tensor: Tensor<T>, grad: Tensor<T>) {
+        match self.pending.entry(tensor.id()) {
+            Entry::Occupied(mut queued) => {
+                let sum = &mut queued.get_mut().1;
+                *sum = &*sum + &grad;
+            }
+            Entry::Vacant(slot) => {
+                self.heap.push(tensor.id());
+                slot.insert((tensor, grad));
+            }
+        }
+    }
+
+    /// The waiting tensor with the largest id, and its gradient.
+    fn pop(&mut self) -> Option<(Tensor<T>, Tensor<T>)> {
+        if let Some(only) = self.only.take() {
+            return Some(only);
+        }
+        let id = self.heap.pop()?;
+        Some(self.pending.remove(&id).expect("every queued id is pending"))
+    }
+}
 
 /// Hashing for tensor ids, which are distinct integers: one multiplication (Fibonacci
 /// hashing) instead of the default SipHash, whose resistance to chosen keys the walk does
@@ -326,23 +382,6 @@ impl std::hash::Hasher for IdHasher {
     }
     fn finish(&self) -> u64 {
         self.0
-    }
-}
-
-/// Adds a gradient contribution for `tensor` (fan-out sums), queueing it the first time.
-fn add<T: Element>(
-    pending: &mut Pending<T>,
-    heap: &mut BinaryHeap<u64>,
-    tensor: &Tensor<T>,
-    grad: Tensor<T>,
-    create_graph: bool,
-) {
-    match pending.get_mut(&tensor.id()) {
-        Some((_, sum)) => *sum = with_grad_mode(create_graph, || &*sum + &grad),
-        None => {
-            heap.push(tensor.id());
-            pending.insert(tensor.id(), (tensor.clone(), grad));
-        }
     }
 }
 

@@ -31,13 +31,34 @@ pub fn numel(shape: &[usize]) -> usize {
 
 /// Row-major strides for a shape: the last axis is the fastest.
 pub fn contiguous_strides(shape: &[usize]) -> Strides {
-    let mut strides = Strides::from_slice(shape);
-    let mut step = 1;
-    for stride in strides.iter_mut().rev() {
-        let size = std::mem::replace(stride, step);
-        step *= size.max(1);
+    let fill = |strides: &mut [usize]| {
+        let mut step = 1;
+        for (stride, &size) in strides.iter_mut().zip(shape).rev() {
+            *stride = step;
+            step *= size.max(1);
+        }
+    };
+    if shape.len() > 4 {
+        let mut strides = Strides::from_elem(0, shape.len());
+        fill(&mut strides);
+        return strides;
     }
-    strides
+    // Up to four axes: computed in a plain array, then handed over (see `shape_of`).
+    let mut strides = [0; 4];
+    fill(&mut strides[..shape.len()]);
+    SmallVec::from_buf_and_len(strides, shape.len())
+}
+
+/// `dims` as a [`Shape`]. Up to four axes are copied one by one into the inline buffer:
+/// `SmallVec::from_slice` calls `memcpy` for those few bytes, which was a tenth of making
+/// a 16-element array (W3 in BENCHMARKS.md).
+#[inline]
+pub(crate) fn shape_of(dims: &[usize]) -> Shape {
+    if dims.len() > 4 {
+        return Shape::from_slice(dims);
+    }
+    let at = |i: usize| dims.get(i).copied().unwrap_or(0);
+    SmallVec::from_buf_and_len([at(0), at(1), at(2), at(3)], dims.len())
 }
 
 /// NumPy's broadcasting rule: align shapes at the right; each pair of sizes must be equal

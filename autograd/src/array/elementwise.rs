@@ -19,6 +19,16 @@ impl<T: Element> Array<T> {
     /// assert_eq!(a.map(|x| x.sqrt()).to_vec(), vec![1.0, 2.0, 3.0]);
     /// ```
     pub fn map(&self, f: impl Fn(T) -> T + Sync + Send) -> Array<T> {
+        if let Some(source) = self.as_slice()
+            && source.len() < PARALLEL_THRESHOLD
+        {
+            // Contiguous and small: a plain loop, no layout (as in `zip_map`).
+            return Array::build_overwriting(self.shape(), |out| {
+                for (o, &x) in out.iter_mut().zip(source) {
+                    *o = f(x);
+                }
+            });
+        }
         let layout = Layout::new(self.shape(), [(self.strides(), self.offset)]);
         let [step] = layout.inner_strides();
         Array::build_overwriting(self.shape(), |out| {

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use crate::element::Element;
 use crate::error::Error;
-use crate::shape::{Shape, Strides, contiguous_strides, numel, shape_panic};
+use crate::shape::{Shape, Strides, contiguous_strides, numel, shape_of, shape_panic};
 
 pub use conv::ConvGeometry;
 pub(crate) use conv::{conv2d, conv2d_input, conv2d_weight};
@@ -69,7 +69,7 @@ impl<T: Element> Array<T> {
     fn from_storage(data: Storage<T>, shape: &[usize]) -> Self {
         debug_assert_eq!(data.len(), numel(shape));
         let data = ManuallyDrop::new(crate::recycle::new_arc(|| data));
-        Array { data, strides: contiguous_strides(shape), shape: Shape::from_slice(shape), offset: 0 }
+        Array { data, strides: contiguous_strides(shape), shape: shape_of(shape), offset: 0 }
     }
 
     /// A new contiguous array of `shape` whose elements `fill` writes (row-major, into a

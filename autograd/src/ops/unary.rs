@@ -157,7 +157,9 @@ impl<T: Element> Unary<T> {
 impl<T: Element> Unary<T> {
     /// The rules above whose tensor-op form takes several passes, computed in one: used when
     /// no graph of the gradient is recorded (a plain `backward()`), where each of those ops
-    /// would cost an allocation and a trip through memory. The arithmetic is the rule's own,
+    /// would cost an allocation and a trip through memory (and, for the one-op rules of
+    /// the scalar ops, the bookkeeping of a tensor op, which is most of their cost on
+    /// small tensors). The arithmetic is the rule's own,
     /// operation for operation, so the two agree to the bit (tested below); the tensor-op
     /// form stays the definition, and the one second derivatives differentiate.
     /// Values are read only by the ops that have such a rule (reading a lazy value computes it).
@@ -167,6 +169,8 @@ impl<T: Element> Unary<T> {
             g.value_ref().zip_map(&a.value_ref(), f)
         }
         Some(match *self {
+            Unary::MulScalar(c) => g.value_ref().map(move |g| g * c),
+            Unary::DivScalar(c) => g.value_ref().map(move |g| g / c),
             Unary::Tanh => with(g, y, move |g, y| g * (-(y * y) + one)),
             Unary::Sigmoid => with(g, y, |g, y| g * (y - y * y)),
             Unary::Relu => with(g, x, move |g, x| g * if x > zero { one } else { zero }),
@@ -374,7 +378,9 @@ mod tests {
         let g = Tensor::<f32>::from_vec((0..2 * n).map(|i| (i as f32 * 0.61).sin()).collect(), &[n, 2]).unwrap();
         let g = g.narrow(1, 1, 1).reshape([n]); // every second element: a strided view
         type Activation = fn(&Tensor) -> Tensor;
-        let ops: [(&str, Activation); 5] = [
+        let ops: [(&str, Activation); 7] = [
+            ("mul_scalar", |x| x * 0.3),
+            ("div_scalar", |x| x / 0.7),
             ("tanh", |x| x.tanh()),
             ("sigmoid", |x| x.sigmoid()),
             ("relu", |x| x.relu()),
@@ -389,6 +395,7 @@ mod tests {
             assert_eq!(bits(&fast), bits(&composed), "{name}");
         }
     }
+
     /// The ops that pass some elements through unchanged (written with an added zero, see
     /// `apply`) keep NaN and infinities, on large (fused) and small tensors alike.
     #[test]
