@@ -55,10 +55,7 @@ impl<T: Element> Array<T> {
             && source.len() <= BLOCK
         {
             // Small and contiguous (the usual case for tiny tensors): one block, no layout.
-            return Array::build_overwriting(self.shape(), |out| {
-                out.copy_from_slice(source);
-                f(out);
-            });
+            return Array::build_from_copy(self.shape(), source, f);
         }
         let layout = Layout::new(self.shape(), [(self.strides(), self.offset)]);
         let [step] = layout.inner_strides();

@@ -94,6 +94,14 @@ impl<T: Element> Array<T> {
         Self::from_storage(buffer, shape)
     }
 
+    /// A new contiguous array of `shape` holding a copy of `source` (row-major), which
+    /// `change` then changes in place: no pass to initialise the buffer first.
+    pub(crate) fn build_from_copy(shape: &[usize], source: &[T], change: impl FnOnce(&mut [T])) -> Self {
+        let mut buffer = Storage::copy_of(source);
+        change(&mut buffer);
+        Self::from_storage(buffer, shape)
+    }
+
     /// An array of `shape` with every element `value`.
     pub fn full(shape: &[usize], value: T) -> Self {
         if value == T::zero() {

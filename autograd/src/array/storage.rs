@@ -90,6 +90,17 @@ impl<T: Element> Storage<T> {
         }
     }
 
+    /// A copy of `source`.
+    pub(crate) fn copy_of(source: &[T]) -> Self {
+        match Self::cached(source.len()) {
+            Some(mut data) => {
+                data.copy_from_slice(source);
+                Storage { data: SmallVec::from_vec(data) }
+            }
+            None => Storage { data: SmallVec::from_slice(source) },
+        }
+    }
+
     /// `len` zeros from the allocator (or inline).
     fn fresh(len: usize) -> Self {
         if len <= INLINE {

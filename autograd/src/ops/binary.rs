@@ -149,9 +149,12 @@ impl<T: Element> Tensor<T> {
 
     #[track_caller]
     fn binary(&self, other: &Tensor<T>, op: Binary) -> Tensor<T> {
-        let (a, b) = self.broadcast_pair(other, op.name());
-        let value = T::binary(op, &a.value_ref(), &b.value_ref());
-        Tensor::from_op(value, Op::Binary(op), &[&a, &b])
+        if self.shape() != other.shape() {
+            let (a, b) = self.broadcast_pair(other, op.name());
+            return a.binary(&b, op);
+        }
+        let value = T::binary(op, &self.value_ref(), &other.value_ref());
+        Tensor::from_op(value, Op::Binary(op), &[self, other])
     }
 
     /// a + b, broadcasting (also the `+` operator).
