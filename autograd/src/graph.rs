@@ -266,7 +266,7 @@ fn walk_recording_as_set<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], retain: b
         }
         check_versions(node, &inputs);
         let grads: SmallVec<[Option<Tensor<T>>; 2]> =
-            anomaly::paused(|| node.op.backward(&inputs, &tensor, &grad, retain));
+            anomaly::paused(|| node.op.backward(&inputs, &tensor, grad, retain));
         if grads.len() != inputs.len() {
             shape_panic(format!(
                 "backward of {}: {} gradients for {} inputs",

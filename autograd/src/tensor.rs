@@ -296,6 +296,18 @@ impl<T: Element> Tensor<T> {
         self.value_ref().clone()
     }
 
+    /// The elements, to overwrite in place, if nothing else can see them: this is the only
+    /// handle to a plain value (no parameter, no graph) whose array alone uses its buffer.
+    /// Values stay immutable to everyone who holds one: for backward rules that reuse the
+    /// buffer of a gradient they were handed and that nobody else holds.
+    pub(crate) fn unique_data_mut(&mut self) -> Option<&mut [T]> {
+        let inner = Arc::get_mut(&mut self.inner)?;
+        match &mut inner.data {
+            Data::Fixed(value) if inner.node.is_none() => value.unique_slice_mut(),
+            _ => None,
+        }
+    }
+
     pub(crate) fn value_ref(&self) -> ValueRef<'_, T> {
         match &self.inner.data {
             Data::Fixed(a) => ValueRef::Fixed(a),

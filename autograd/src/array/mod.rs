@@ -168,6 +168,14 @@ impl<T: Element> Array<T> {
         }
     }
 
+    /// The elements, to overwrite in place, if this array is the only one using its buffer
+    /// and covers all of it row-major: then nothing else can see the change.
+    pub(crate) fn unique_slice_mut(&mut self) -> Option<&mut [T]> {
+        let len = self.contiguous_len()?;
+        let storage = Arc::get_mut(&mut self.data)?;
+        (self.offset == 0 && storage.len() == len).then_some(&mut storage[..])
+    }
+
     /// The elements in row-major (logical) order, copied.
     pub fn to_vec(&self) -> Vec<T> {
         match self.as_slice() {

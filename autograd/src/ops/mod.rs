@@ -69,24 +69,18 @@ impl<T: Element> Op<T> {
 
     /// The gradients of the inputs, given the output and its gradient `grad`. Unless
     /// `retain`, the op may release what it saved (this is its only backward pass).
-    pub(crate) fn backward(
-        &self,
-        inputs: &[Tensor<T>],
-        output: &Tensor<T>,
-        grad: &Tensor<T>,
-        retain: bool,
-    ) -> Grads<T> {
+    pub(crate) fn backward(&self, inputs: &[Tensor<T>], output: &Tensor<T>, grad: Tensor<T>, retain: bool) -> Grads<T> {
         match self {
             Op::Unary(op) => smallvec![Some(op.backward(&inputs[0], output, grad))],
-            Op::Binary(op) => op.backward(&inputs[0], &inputs[1], output, grad),
-            Op::Select(op) => op.backward(&inputs[0], &inputs[1], grad),
-            Op::Reduce(op) => smallvec![Some(op.backward(&inputs[0], output, grad))],
-            Op::Movement(op) => op.backward(inputs, grad),
-            Op::Matmul => matmul::backward(&inputs[0], &inputs[1], grad),
-            Op::Conv(op) => op.backward(&inputs[0], &inputs[1], grad),
-            Op::LogSoftmax(axis) => smallvec![Some(softmax::log_softmax_backward(*axis, output, grad))],
-            Op::Indexing(op) => smallvec![Some(op.backward(&inputs[0], grad))],
-            Op::Custom(op) => op.backward(inputs, output, grad, retain),
+            Op::Binary(op) => op.backward(&inputs[0], &inputs[1], output, &grad),
+            Op::Select(op) => op.backward(&inputs[0], &inputs[1], &grad),
+            Op::Reduce(op) => smallvec![Some(op.backward(&inputs[0], output, &grad))],
+            Op::Movement(op) => op.backward(inputs, &grad),
+            Op::Matmul => matmul::backward(&inputs[0], &inputs[1], &grad),
+            Op::Conv(op) => op.backward(&inputs[0], &inputs[1], &grad),
+            Op::LogSoftmax(axis) => smallvec![Some(softmax::log_softmax_backward(*axis, output, &grad))],
+            Op::Indexing(op) => smallvec![Some(op.backward(&inputs[0], &grad))],
+            Op::Custom(op) => op.backward(inputs, output, &grad, retain),
         }
     }
 }

@@ -9,7 +9,6 @@ use smallvec::smallvec;
 
 use super::{Op, constant};
 use crate::anomaly;
-use crate::array::Array;
 use crate::element::{Element, lit};
 use crate::graph::is_grad_enabled;
 use crate::tensor::FUSE_MIN;
@@ -106,12 +105,16 @@ impl<T: Element> Unary<T> {
     }
 
     /// dL/dx = dL/dy · f′(x), given x, y = f(x) and g = dL/dy.
-    pub(crate) fn backward(&self, x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
-        if !is_grad_enabled()
-            && let Some(dx) = self.backward_in_one_pass(x, y, g)
-        {
-            return Tensor::from_array(dx);
-        }
+    pub(crate) fn backward(&self, x: &Tensor<T>, y: &Tensor<T>, g: Tensor<T>) -> Tensor<T> {
+        let g = if is_grad_enabled() {
+            g
+        } else {
+            match self.backward_in_one_pass(x, y, g) {
+                Ok(dx) => return dx,
+                Err(g) => g,
+            }
+        };
+        let g = &g;
         let (zero, one) = (T::zero(), T::one());
         match *self {
             Unary::Neg => -g,                     // d(−x) = −1
@@ -159,26 +162,50 @@ impl<T: Element> Unary<T> {
     /// no graph of the gradient is recorded (a plain `backward()`), where each of those ops
     /// would cost an allocation and a trip through memory (and, for the one-op rules of
     /// the scalar ops, the bookkeeping of a tensor op, which is most of their cost on
-    /// small tensors). The arithmetic is the rule's own,
-    /// operation for operation, so the two agree to the bit (tested below); the tensor-op
-    /// form stays the definition, and the one second derivatives differentiate.
-    /// Values are read only by the ops that have such a rule (reading a lazy value computes it).
-    fn backward_in_one_pass(&self, x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>) -> Option<Array<T>> {
+    /// small tensors). When the walk holds the only handle to `g` (as along a chain of
+    /// ops), the result is written over `g`'s own buffer: no allocation, and no freeing of
+    /// `g` after. The arithmetic is the rule's own, operation for operation, so the two
+    /// agree to the bit (tested below); the tensor-op form stays the definition, and the one
+    /// second derivatives differentiate. Values are read only by the ops that have such a
+    /// rule (reading a lazy value computes it). `Err(g)` for an op with no such rule.
+    fn backward_in_one_pass(&self, x: &Tensor<T>, y: &Tensor<T>, g: Tensor<T>) -> Result<Tensor<T>, Tensor<T>> {
         let (zero, one) = (T::zero(), T::one());
-        fn with<T: Element>(g: &Tensor<T>, a: &Tensor<T>, f: impl Fn(T, T) -> T + Sync + Send) -> Array<T> {
-            g.value_ref().zip_map(&a.value_ref(), f)
-        }
-        Some(match *self {
-            Unary::MulScalar(c) => g.value_ref().map(move |g| g * c),
-            Unary::DivScalar(c) => g.value_ref().map(move |g| g / c),
+        Ok(match *self {
+            Unary::MulScalar(c) => scaled(g, move |g| g * c),
+            Unary::DivScalar(c) => scaled(g, move |g| g / c),
             Unary::Tanh => with(g, y, move |g, y| g * (-(y * y) + one)),
             Unary::Sigmoid => with(g, y, |g, y| g * (y - y * y)),
             Unary::Relu => with(g, x, move |g, x| g * if x > zero { one } else { zero }),
             Unary::LeakyRelu(s) => with(g, x, move |g, x| g * if x > zero { one } else { s }),
             Unary::Clamp(low, high) => with(g, x, move |g, x| g * if x >= low && x <= high { one } else { zero }),
-            _ => return None,
+            _ => return Err(g),
         })
     }
+}
+
+/// `f(g, a)` elementwise: in `g`'s own buffer if nothing else can see it and `a` is laid
+/// out like it (contiguous), else into a new one.
+fn with<T: Element>(mut g: Tensor<T>, a: &Tensor<T>, f: impl Fn(T, T) -> T + Sync + Send) -> Tensor<T> {
+    let a = a.value_ref();
+    if let Some(a) = a.as_slice()
+        && let Some(out) = g.unique_data_mut()
+        && out.len() == a.len()
+    {
+        for (o, &v) in out.iter_mut().zip(a) {
+            *o = f(*o, v);
+        }
+        return g;
+    }
+    Tensor::from_array(g.value_ref().zip_map(&a, f))
+}
+
+/// `f(g)` elementwise, in `g`'s own buffer if nothing else can see it (as [`with`]).
+fn scaled<T: Element>(mut g: Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
+    if let Some(out) = g.unique_data_mut() {
+        each(out, f);
+        return g;
+    }
+    Tensor::from_array(g.value_ref().map(f))
 }
 
 /// `f` applied to every element in place (a loop the compiler vectorizes).
@@ -367,7 +394,7 @@ impl<T: Element> Tensor<T> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Tensor, grad_with};
+    use crate::{Tensor, grad, grad_with};
 
     /// The one-pass rules give the tensor-op rules' bits, on a non-contiguous gradient too.
     #[test]
@@ -393,7 +420,37 @@ mod tests {
             let composed = grad_with(&[&y], &[&g], &[&x], true).remove(0).to_vec();
             let bits = |v: &[f32]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&fast), bits(&composed), "{name}");
+
+            // Through `backward()`, where the walk holds the only handle to each gradient
+            // after the first (`sum`'s is a broadcast view): the rules write over it.
+            let loss = (&(&f(&x) * 1.5) / 0.7).sum();
+            let composed = grad(&[&loss], &[&x], true).remove(0).to_vec();
+            x.zero_grad();
+            loss.backward();
+            assert_eq!(bits(&x.grad().unwrap().to_vec()), bits(&composed), "{name} in place");
         }
+    }
+
+    /// Writing a gradient in place never changes a tensor someone else holds.
+    #[test]
+    fn gradients_in_use_elsewhere_are_not_overwritten() {
+        let x = Tensor::from_vec(vec![0.5f64, -1.0, 2.0], &[3]).unwrap().requires_grad();
+        let y = x.tanh();
+        let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+        y.backward_with(&g);
+        assert_eq!(g.to_vec(), vec![1.0, 2.0, 3.0]);
+        let expected: Vec<f64> =
+            [0.5f64, -1.0, 2.0].iter().zip([1.0, 2.0, 3.0]).map(|(x, g)| g * (1.0 - x.tanh().powi(2))).collect();
+        let got = x.grad().unwrap().to_vec();
+        assert!(got.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-15), "{got:?} vs {expected:?}");
+
+        // A gradient returned by `grad` for an intermediate tensor is not reused further down.
+        let mid = &x * 3.0;
+        let loss = (&mid.tanh() * 2.0).sum();
+        let grads = grad(&[&loss], &[&mid, &x], false);
+        let dmid: Vec<f64> = [1.5f64, -3.0, 6.0].iter().map(|m| 2.0 * (1.0 - m.tanh().powi(2))).collect();
+        assert_eq!(grads[0].to_vec(), dmid);
+        assert_eq!(grads[1].to_vec(), dmid.iter().map(|d| d * 3.0).collect::<Vec<_>>());
     }
 
     /// The ops that pass some elements through unchanged (written with an added zero, see
