@@ -46,6 +46,7 @@ fn with_anomaly_mode<R>(enabled: bool, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+#[inline]
 pub(crate) fn is_enabled() -> bool {
     ENABLED.with(|e| e.get())
 }

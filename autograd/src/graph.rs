@@ -27,6 +27,7 @@ thread_local! {
 }
 
 /// Whether ops on this thread record the graph (true unless inside [`no_grad`]).
+#[inline]
 pub fn is_grad_enabled() -> bool {
     GRAD_ENABLED.with(|g| g.get())
 }
@@ -275,27 +276,19 @@ fn walk_recording_as_set<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], retain: b
                 inputs.len()
             ));
         }
-        for (i, (input, g)) in inputs.iter().zip(&grads).enumerate() {
-            let Some(g) = g.as_ref().filter(|_| input.tracks_grad()) else { continue };
-            if g.shape() != input.shape() {
-                shape_panic(format!(
-                    "backward of {} (recorded at {}): gradient for input {i} has shape {:?}, but the input has shape {:?}",
-                    node.op.name(),
-                    node.location,
-                    g.shape(),
-                    input.shape()
-                ));
-            }
-            if anomaly::is_enabled() {
-                anomaly::check_backward(g, node, &inputs, i);
+        if anomaly::is_enabled() {
+            for (i, (input, g)) in inputs.iter().zip(&grads).enumerate() {
+                if let Some(g) = g.as_ref().filter(|_| input.tracks_grad()) {
+                    check_shape(node, i, g, input);
+                    anomaly::check_backward(g, node, &inputs, i);
+                }
             }
         }
-        // The checked gradients queued, each with its input's handle moved (not cloned):
-        // the walk then often holds a node's last handle, and frees it when done.
-        for (input, g) in inputs.into_iter().zip(grads) {
-            if let Some(g) = g
-                && input.tracks_grad()
-            {
+        // Each gradient queued with its input's handle moved (not cloned): the walk then
+        // often holds a node's last handle, and frees it when done.
+        for (i, (input, g)) in inputs.into_iter().zip(grads).enumerate() {
+            if let Some(g) = g.filter(|_| input.tracks_grad()) {
+                check_shape(node, i, &g, &input);
                 queue.add(input, g);
             }
         }
@@ -382,6 +375,19 @@ impl std::hash::Hasher for IdHasher {
     }
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+/// A rule's gradient for input `i` must have that input's shape.
+fn check_shape<T: Element>(node: &Node<T>, i: usize, grad: &Tensor<T>, input: &Tensor<T>) {
+    if grad.shape() != input.shape() {
+        shape_panic(format!(
+            "backward of {} (recorded at {}): gradient for input {i} has shape {:?}, but the input has shape {:?}",
+            node.op.name(),
+            node.location,
+            grad.shape(),
+            input.shape()
+        ));
     }
 }
 
