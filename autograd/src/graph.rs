@@ -234,6 +234,7 @@ pub(crate) fn walk<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], create_graph: b
     with_grad_mode(create_graph, || walk_recording_as_set(roots, retain, sink));
 }
 
+/// The walk itself, the grad mode set by [`walk`].
 fn walk_recording_as_set<T: Element>(roots: &[(Tensor<T>, Tensor<T>)], retain: bool, mut sink: Sink<'_, T>) {
     let mut queue = Queue::default();
     for (root, grad) in roots {

@@ -9,6 +9,7 @@ use smallvec::smallvec;
 
 use super::{Op, constant};
 use crate::anomaly;
+use crate::array::{PARALLEL_THRESHOLD, for_each_piece};
 use crate::element::{Element, lit};
 use crate::graph::is_grad_enabled;
 use crate::tensor::FUSE_MIN;
@@ -184,15 +185,18 @@ impl<T: Element> Unary<T> {
 }
 
 /// `f(g, a)` elementwise: in `g`'s own buffer if nothing else can see it and `a` is laid
-/// out like it (contiguous), else into a new one.
+/// out like it (contiguous), else into a new one. Large ones in pieces on all threads.
 fn with<T: Element>(mut g: Tensor<T>, a: &Tensor<T>, f: impl Fn(T, T) -> T + Sync + Send) -> Tensor<T> {
     let a = a.value_ref();
     if let Some(a) = a.as_slice()
         && let Some(out) = g.unique_data_mut()
         && out.len() == a.len()
     {
-        for (o, &v) in out.iter_mut().zip(a) {
-            *o = f(*o, v);
+        let apply = |out: &mut [T], a: &[T]| out.iter_mut().zip(a).for_each(|(o, &v)| *o = f(*o, v));
+        if a.len() < PARALLEL_THRESHOLD {
+            apply(out, a);
+        } else {
+            for_each_piece(a.len(), [out], |range, [out]| apply(out, &a[range]));
         }
         return g;
     }
@@ -202,7 +206,11 @@ fn with<T: Element>(mut g: Tensor<T>, a: &Tensor<T>, f: impl Fn(T, T) -> T + Syn
 /// `f(g)` elementwise, in `g`'s own buffer if nothing else can see it (as [`with`]).
 fn scaled<T: Element>(mut g: Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
     if let Some(out) = g.unique_data_mut() {
-        each(out, f);
+        if out.len() < PARALLEL_THRESHOLD {
+            each(out, f);
+        } else {
+            for_each_piece(out.len(), [out], |_, [out]| each(out, &f));
+        }
         return g;
     }
     Tensor::from_array(g.value_ref().map(f))
@@ -428,6 +436,22 @@ mod tests {
             x.zero_grad();
             loss.backward();
             assert_eq!(bits(&x.grad().unwrap().to_vec()), bits(&composed), "{name} in place");
+        }
+    }
+
+    /// Large gradients are written over in pieces on all threads, with the same bits.
+    #[test]
+    fn large_gradients_in_place_agree_bitwise() {
+        let n = crate::array::PARALLEL_THRESHOLD + 1000;
+        let x = Tensor::from_vec((0..n).map(|i| ((i % 97) as f32 - 48.0) * 0.05).collect(), &[n]).unwrap();
+        let x = x.requires_grad();
+        for (name, f) in [("tanh", Tensor::tanh as fn(&Tensor) -> Tensor), ("relu", Tensor::relu)] {
+            let loss = (&(&f(&x) * 1.5) / 0.7).sum();
+            let composed = grad(&[&loss], &[&x], true).remove(0).to_vec();
+            x.zero_grad();
+            loss.backward();
+            let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+            assert!(bits(x.grad().unwrap().to_vec()) == bits(composed), "{name}");
         }
     }
 
