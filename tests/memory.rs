@@ -43,6 +43,13 @@ fn ten_thousand_training_steps_do_not_grow_memory() {
     }
     assert!(last < first, "the model should learn: loss {first} → {last}");
     assert_eq!(live_tensors(), tensors, "tensors were left behind by training steps");
+    // Tensors made on a thread that has ended and dropped on this one are counted both ways
+    // (each thread counts its own; an ended thread's counts are kept).
+    let made_there = std::thread::spawn(|| (0..10).map(|_| Tensor::<f32>::zeros(&[2])).collect::<Vec<_>>());
+    let made_there = made_there.join().unwrap();
+    assert_eq!(live_tensors(), tensors + 10);
+    drop(made_there);
+    assert_eq!(live_tensors(), tensors);
     if let (Some(before), Some(after)) = (rss, rss_bytes()) {
         assert!(after < before + (4 << 20), "resident memory grew from {before} to {after} bytes");
     }
