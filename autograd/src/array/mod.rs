@@ -161,7 +161,14 @@ impl<T: Element> Array<T> {
     }
 
     /// The elements in row-major order, if the array is contiguous.
+    #[inline]
     pub fn as_slice(&self) -> Option<&[T]> {
+        // A vector with unit stride, the usual case for small tensors, without the loop.
+        if let ([len], [1]) = (&self.shape[..], &self.strides[..])
+            && *len > 0
+        {
+            return Some(&self.data[self.offset..self.offset + len]);
+        }
         match self.contiguous_len()? {
             0 => Some(&[]),
             n => Some(&self.data[self.offset..self.offset + n]),
