@@ -12,7 +12,7 @@ use tapegrad::prelude::*;
 use tapegrad::{Fit, Objective, evaluate};
 
 use common::images::make_optimizer;
-use common::{Flags, fail, output_dir, print_final};
+use common::{Flags, fail, output_dir, print_final, use_threads};
 
 const USAGE: &str = "california_housing: MLP regression of house values\nusage: cargo run --release --example california_housing -- [flags]";
 
@@ -37,9 +37,7 @@ pub fn run(args: Vec<String>) -> Vec<(&'static str, f64)> {
     let rows: usize = flags.get("rows", 0, "rows expected in the file, for subsets (0: the standard 20,640)");
     let out = flags.optional("out", "folder for the pictures");
     flags.finish();
-    if threads > 0 {
-        rayon_core::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
-    }
+    use_threads(threads);
 
     let table = match (data_dir.as_deref(), rows) {
         (Some(path), 0) => CaliforniaHousing::load(Path::new(path)),

@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use common::{Flags, fail, print_final};
+use common::{Flags, fail, print_final, use_threads};
 use tapegrad::datasets::Mnist;
 use tapegrad::distributed::{
     Communicator, DdpConfig, DistributedDataParallel, DistributedSampler, ReduceMode, abort_on_error, init, on_rank0,
@@ -53,9 +53,7 @@ fn train(comm: &dyn Communicator, args: Vec<String>) -> Result<Vec<(&'static str
         flags.get("threads", 0, "threads for the kernels, per rank (0: RAYON_NUM_THREADS, else one per core)");
     let checkpoint = flags.optional("checkpoint", "file for model and optimizer after each epoch (rank 0 writes)");
     flags.finish();
-    if threads > 0 {
-        rayon_core::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
-    }
+    use_threads(threads);
     let mode = match mode.as_str() {
         "deterministic" => ReduceMode::Deterministic,
         "fast" => ReduceMode::Fast,

@@ -203,8 +203,11 @@ pub fn for_each_piece<T: Send, const N: usize>(
             ));
         }
     }
+    if len < PARALLEL_THRESHOLD {
+        return f(0..len, slices); // one piece: no pointers to share
+    }
     let starts = slices.map(|s| (!s.is_empty()).then_some(SharedMut(s.as_mut_ptr())));
-    for_ranges(len, len >= PARALLEL_THRESHOLD, |range| {
+    for_ranges(len, true, |range| {
         let pieces = starts.map(|start| match start {
             // SAFETY: each range is handed to one task, and the slice (borrowed mutably for
             // this call) holds `len` elements.

@@ -9,7 +9,7 @@ use smallvec::smallvec;
 
 use super::{Op, constant};
 use crate::anomaly;
-use crate::array::{PARALLEL_THRESHOLD, for_each_piece};
+use crate::array::for_each_piece;
 use crate::element::{Element, lit};
 use crate::graph::is_grad_enabled;
 use crate::tensor::FUSE_MIN;
@@ -192,12 +192,9 @@ fn with<T: Element>(mut g: Tensor<T>, a: &Tensor<T>, f: impl Fn(T, T) -> T + Syn
         && let Some(out) = g.unique_data_mut()
         && out.len() == a.len()
     {
-        let apply = |out: &mut [T], a: &[T]| out.iter_mut().zip(a).for_each(|(o, &v)| *o = f(*o, v));
-        if a.len() < PARALLEL_THRESHOLD {
-            apply(out, a);
-        } else {
-            for_each_piece(a.len(), [out], |range, [out]| apply(out, &a[range]));
-        }
+        for_each_piece(a.len(), [out], |range, [out]| {
+            out.iter_mut().zip(&a[range]).for_each(|(o, &v)| *o = f(*o, v));
+        });
         return g;
     }
     Tensor::from_array(g.value_ref().zip_map(&a, f))
@@ -206,11 +203,7 @@ fn with<T: Element>(mut g: Tensor<T>, a: &Tensor<T>, f: impl Fn(T, T) -> T + Syn
 /// `f(g)` elementwise, in `g`'s own buffer if nothing else can see it (as [`with`]).
 fn scaled<T: Element>(mut g: Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
     if let Some(out) = g.unique_data_mut() {
-        if out.len() < PARALLEL_THRESHOLD {
-            each(out, f);
-        } else {
-            for_each_piece(out.len(), [out], |_, [out]| each(out, &f));
-        }
+        for_each_piece(out.len(), [out], |_, [out]| each(out, &f));
         return g;
     }
     Tensor::from_array(g.value_ref().map(f))

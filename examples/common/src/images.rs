@@ -10,7 +10,7 @@ use tapegrad::plot::{ConfusionHeatmap, ImageGrid};
 use tapegrad::prelude::*;
 use tapegrad::{Fit, Objective, evaluate};
 
-use super::{Flags, fail, output_dir, print_final};
+use super::{Flags, fail, output_dir, print_final, use_threads};
 
 /// Builds a CNN from the image shape `[channels, height, width]`, the number of classes and
 /// the `--hidden` flag.
@@ -63,9 +63,7 @@ pub fn run(task: &Task, args: Vec<String>) -> Vec<(&'static str, f64)> {
     let cosine: bool = flags.get("cosine", task.cosine, "cosine learning-rate decay to 0 over the epochs");
     let out = flags.optional("out", "folder for the pictures");
     flags.finish();
-    if threads > 0 {
-        rayon_core::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
-    }
+    use_threads(threads);
 
     let splits = (task.load)(data_dir.as_deref().map(Path::new), records).unwrap_or_else(|e| fail(&e.to_string()));
     let test_images = splits.test.clone(); // kept as bytes, for the picture of mistakes

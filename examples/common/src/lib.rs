@@ -77,6 +77,14 @@ impl Flags {
     }
 }
 
+/// Sets the kernels' thread count from a `--threads` flag, for the whole program (0 leaves
+/// it to `RAYON_NUM_THREADS`, else one per core). Call it after [`Flags::finish`].
+pub fn use_threads(threads: usize) {
+    if threads > 0 {
+        rayon_core::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
+    }
+}
+
 /// Prints `error: …` and exits with status 2.
 pub fn fail(message: &str) -> ! {
     eprintln!("error: {message}");
