@@ -159,7 +159,8 @@ fn grid(threads: usize, rows: usize, cols: usize) -> (usize, usize) {
 }
 
 /// C[rows, cols] = A[rows, :]·B[:, cols] on this thread, BLIS's loops: panels of columns,
-/// blocks of the shared dimension (fixed by `k` alone), blocks of rows, micro-tiles.
+/// blocks of the shared dimension (fixed by `k` alone), blocks of rows, micro-tiles. While a
+/// block of A is multiplied, the next one is fetched into cache (see [`Ahead`]).
 #[allow(clippy::too_many_arguments)]
 unsafe fn block(
     rows: std::ops::Range<usize>,
@@ -172,9 +173,16 @@ unsafe fn block(
 ) {
     let k_blocks = k.div_ceil(KC);
     let kc_max = k.div_ceil(k_blocks);
+    // Rows and shared-dimension range of A's block (ic, kb).
+    let a_block = |ic: usize, kb: usize| {
+        let pc = kb * kc_max;
+        (ic..MC.min(rows.end - ic) + ic, pc..kc_max.min(k - pc) + pc)
+    };
     for jc in cols.clone().step_by(NC) {
         let nc = NC.min(cols.end - jc);
         let slivers = nc.div_ceil(NR);
+        // Read in place (below): nothing to pack, so nothing to fetch ahead.
+        let in_place = slivers == 1 && a.col_stride == 1;
         for kb in 0..k_blocks {
             let (pc, first) = (kb * kc_max, kb == 0);
             let kc = kc_max.min(k - pc);
@@ -184,7 +192,7 @@ unsafe fn block(
                 for ic in rows.clone().step_by(MC) {
                     let mc = MC.min(rows.end - ic);
                     let c_offset = ic * ldc + jc;
-                    if slivers == 1 && a.col_stride == 1 {
+                    if in_place {
                         // One sliver of B (a narrow C, such as a classifier's 10 outputs): each
                         // value of A is used once, so packing it would only copy it. The
                         // kernel reads A's rows where they are.
@@ -193,23 +201,108 @@ unsafe fn block(
                         unsafe {
                             let at = a.ptr.offset(ic as isize * a.row_stride + pc as isize);
                             let panel = APanel::InPlace { ptr: at, row_stride: a.row_stride };
-                            macro_kernel(mc, kc, nc, panel, packed_b, c, c_offset, ldc, first, 0..slivers);
+                            let mut nothing = Ahead::new(a, None);
+                            macro_kernel(mc, kc, nc, panel, packed_b, c, c_offset, ldc, first, &mut nothing);
                         }
                         continue;
                     }
+                    let next = if ic + MC < rows.end {
+                        Some(a_block(ic + MC, kb))
+                    } else {
+                        (kb + 1 < k_blocks).then(|| a_block(rows.start, kb + 1))
+                    };
                     with_buffer(&PACKED_A, mc.div_ceil(MR) * MR * kc, |packed_a| {
-                        // SAFETY: rows ic..ic+mc and columns pc..pc+kc are inside A; the tiles
-                        // written lie in this task's rectangle of C.
+                        // SAFETY: rows ic..ic+mc and columns pc..pc+kc are inside A, as is the
+                        // next block; the tiles written lie in this task's rectangle of C.
                         unsafe {
                             pack_a(a, ic, mc, pc, kc, packed_a);
+                            let mut ahead = Ahead::new(a, next);
                             let panel = APanel::Packed(packed_a);
-                            macro_kernel(mc, kc, nc, panel, packed_b, c, c_offset, ldc, first, 0..slivers);
+                            macro_kernel(mc, kc, nc, panel, packed_b, c, c_offset, ldc, first, &mut ahead);
                         }
                     });
                 }
             });
         }
     }
+}
+
+/// A block of A to be packed next, fetched into cache a line at a time while the block
+/// before it is multiplied (the micro-kernel asks for one line every 16 steps, so the loads
+/// overlap its arithmetic). A training step's batch comes from main memory: packed without
+/// this, W1's forward product at batch 256 took 5–8% longer than with the batch already in
+/// cache, and 5% longer than with it (BENCHMARKS.md). The first block of a product is not
+/// fetched ahead: doing it while B was packed, or in bursts between tiles, only moved the
+/// wait.
+struct Ahead {
+    /// How far apart the block's contiguous lines are (rows of a row-major A, columns of a
+    /// column-major one), and how many 64-byte cache lines each line and the block span.
+    stride: isize,
+    per_line: usize,
+    total: usize,
+    /// Cache lines fetched so far; the next one's line (its first float) and piece.
+    done: usize,
+    line_start: *const f32,
+    piece: usize,
+}
+
+/// Blocks of the shared dimension shorter than this fetch nothing ahead (see
+/// [`macro_kernel`]).
+const AHEAD_MIN_STEPS: usize = 128;
+
+impl Ahead {
+    /// The block of A with these rows and shared-dimension range (none: nothing to fetch, as
+    /// when A has no contiguous axis).
+    fn new(a: Operand, block: Option<(std::ops::Range<usize>, std::ops::Range<usize>)>) -> Ahead {
+        let mut ahead = Ahead { stride: 0, per_line: 0, total: 0, done: 0, line_start: a.ptr, piece: 0 };
+        if let Some((rows, steps)) = block {
+            ahead.line_start =
+                a.ptr.wrapping_offset(rows.start as isize * a.row_stride + steps.start as isize * a.col_stride);
+            let (lines, stride, len) = match (a.col_stride, a.row_stride) {
+                (1, _) => (rows.len(), a.row_stride, steps.len()),
+                (_, 1) => (steps.len(), a.col_stride, rows.len()),
+                _ => (0, 0, 0),
+            };
+            // A line need not start on a cache line: one more covers its end.
+            (ahead.stride, ahead.per_line) = (stride, len.div_ceil(16) + 1);
+            ahead.total = lines * ahead.per_line;
+        }
+        ahead
+    }
+
+    /// The cache lines not yet fetched.
+    fn left(&self) -> usize {
+        self.total - self.done
+    }
+
+    /// Fetches the next cache line (the caller counts: at most [`Ahead::left`] calls).
+    #[inline(always)]
+    fn fetch_next(&mut self) {
+        prefetch(self.advance());
+    }
+
+    /// An address in the next cache line, and a step past it.
+    #[inline(always)]
+    fn advance(&mut self) -> *const f32 {
+        let at = self.line_start.wrapping_add(16 * self.piece);
+        (self.piece, self.done) = (self.piece + 1, self.done + 1);
+        if self.piece == self.per_line {
+            (self.piece, self.line_start) = (0, self.line_start.wrapping_offset(self.stride));
+        }
+        at
+    }
+}
+
+/// Asks for the cache line holding `at` (a hint: never faults, whatever the address).
+#[inline(always)]
+fn prefetch(at: *const f32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing architecturally and cannot fault.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
 }
 
 /// Packs rows `i0..i0+rows`, columns `p0..p0+kc` of A into `MR`-tall slivers: for each
@@ -404,7 +497,8 @@ enum APanel<'a> {
     InPlace { ptr: *const f32, row_stride: isize },
 }
 
-/// C[rows, slivers of columns] (=|+=) A · packed B, tile by tile.
+/// C[rows, columns] (=|+=) A · packed B, tile by tile, fetching a share of the next block
+/// of A before each tile.
 #[allow(clippy::too_many_arguments)]
 unsafe fn macro_kernel(
     rows: usize,
@@ -416,12 +510,19 @@ unsafe fn macro_kernel(
     c_offset: usize,
     ldc: usize,
     overwrite: bool,
-    slivers: std::ops::Range<usize>,
+    ahead: &mut Ahead,
 ) {
-    for t in slivers {
+    let (row_slivers, col_slivers) = (rows.div_ceil(MR), nc.div_ceil(NR));
+    // Lines to fetch per tile: the next block spread over this one's tiles, one line every
+    // 16 steps at most, and none on short tiles, where the breaks in the kernel's loop cost
+    // more than fetching saves (the weight gradient of a batch of 64: its A, the output
+    // gradient, is small and was just written, so it is in cache anyway).
+    let per_tile = if kc < AHEAD_MIN_STEPS { 0 } else { ahead.left().div_ceil(row_slivers * col_slivers).min(kc / 16) };
+    for t in 0..col_slivers {
         let cols = NR.min(nc - t * NR);
         let b = &packed_b[t * NR * kc..(t + 1) * NR * kc];
-        for s in 0..rows.div_ceil(MR) {
+        for s in 0..row_slivers {
+            let fetch = per_tile.min(ahead.left());
             let live_rows = MR.min(rows - s * MR);
             // The sliver's first value and the distance between its rows (0: packed).
             let (a, row_stride) = match a {
@@ -433,7 +534,7 @@ unsafe fn macro_kernel(
             let tile = c.at(c_offset + s * MR * ldc + t * NR);
             // SAFETY: the tile's live rows and columns are inside C; the sliver's live rows
             // of A are inside A or its packed block (the caller's promise).
-            unsafe { tile_kernel(kc, a, row_stride, b, tile, ldc, live_rows, cols, overwrite) };
+            unsafe { tile_kernel(kc, a, row_stride, b, tile, ldc, live_rows, cols, overwrite, ahead, fetch) };
         }
     }
 }
@@ -452,17 +553,19 @@ unsafe fn tile_kernel(
     rows: usize,
     cols: usize,
     overwrite: bool,
+    ahead: &mut Ahead,
+    fetch: usize,
 ) {
     let kernel = if a_row_stride == 0 { KERNELS[rows - 1] } else { IN_PLACE_KERNELS[rows - 1] };
     if cols == NR {
         // SAFETY: the tile's rows and all NR columns are inside C; `available()` was checked
         // by `sgemm`'s caller.
-        unsafe { kernel(kc, a, a_row_stride, b.as_ptr(), c, ldc, overwrite) };
+        unsafe { kernel(kc, a, a_row_stride, b.as_ptr(), c, ldc, overwrite, ahead, fetch) };
         return;
     }
     let mut tile = [0.0f32; MR * NR];
     // SAFETY: `tile` is a full MR × NR buffer with row stride NR.
-    unsafe { kernel(kc, a, a_row_stride, b.as_ptr(), tile.as_mut_ptr(), NR, true) };
+    unsafe { kernel(kc, a, a_row_stride, b.as_ptr(), tile.as_mut_ptr(), NR, true, ahead, fetch) };
     for i in 0..rows {
         for j in 0..cols {
             // SAFETY: row i < rows and column j < cols of the tile are inside C.
@@ -475,7 +578,7 @@ unsafe fn tile_kernel(
 }
 
 /// A micro-kernel for some number of rows (see [`kernel_x16`]).
-type Kernel = unsafe fn(usize, *const f32, isize, *const f32, *mut f32, usize, bool);
+type Kernel = unsafe fn(usize, *const f32, isize, *const f32, *mut f32, usize, bool, &mut Ahead, usize);
 
 /// The micro-kernels for 1 to `MR` rows, of packed A or of A read in place.
 const fn kernels<const IN_PLACE: bool>() -> [Kernel; MR] {
@@ -496,13 +599,15 @@ const IN_PLACE_KERNELS: [Kernel; MR] = kernels::<true>();
 /// (the first `ROWS` are used), or, `IN_PLACE`, is A's first row of the tile, the next ones
 /// `a_row_stride` apart, each step's value next to the last; `b` holds 16 per step. Each
 /// element of C is the same sum, in the same order, whatever `ROWS` its tile has and
-/// wherever A is read.
+/// wherever A is read. Every 16 steps it fetches the next cache line of `ahead`, `fetch`
+/// times (at most `kc / 16`), so those loads overlap the arithmetic.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA; `a` must hold `6·kc` floats (or `ROWS` rows of `kc`),
 /// `b` `16·kc`, and C a `ROWS`×16 tile with row stride `ldc`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn kernel_x16<const ROWS: usize, const IN_PLACE: bool>(
     kc: usize,
     a: *const f32,
@@ -511,11 +616,14 @@ unsafe fn kernel_x16<const ROWS: usize, const IN_PLACE: bool>(
     c: *mut f32,
     ldc: usize,
     overwrite: bool,
+    ahead: &mut Ahead,
+    fetch: usize,
 ) {
     use std::arch::x86_64::*;
     let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
     let (mut a, mut b) = (a, b);
-    for _ in 0..kc {
+    // One step: (its AVX2 and FMA are this function's, closures inheriting them).
+    let mut step = || {
         // SAFETY: the caller guarantees kc steps of A and of packed B.
         unsafe {
             let b0 = _mm256_loadu_ps(b);
@@ -528,7 +636,14 @@ unsafe fn kernel_x16<const ROWS: usize, const IN_PLACE: bool>(
             a = a.add(if IN_PLACE { 1 } else { MR });
             b = b.add(NR);
         }
+    };
+    // Runs of 16 steps, each after a fetch, then the rest (in one loop when there is
+    // nothing to fetch, as in most tiles).
+    for _ in 0..fetch {
+        ahead.fetch_next();
+        (0..16).for_each(|_| step());
     }
+    (16 * fetch..kc).for_each(|_| step());
     for (i, row) in acc.iter().enumerate() {
         // SAFETY: row i of the tile, 16 floats, is inside C.
         unsafe {
@@ -553,6 +668,8 @@ unsafe fn kernel_x16<const ROWS: usize, const IN_PLACE: bool>(
     _: *mut f32,
     _: usize,
     _: bool,
+    _: &mut Ahead,
+    _: usize,
 ) {
     unreachable!("the packed kernel runs only where `available()` is true")
 }
@@ -719,5 +836,33 @@ mod tests {
                 b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             );
         }
+    }
+
+    #[test]
+    fn the_look_ahead_covers_every_cache_line_of_the_next_block() {
+        let a = vec![0.0f32; 50 * 70];
+        let cache_line = |p: *const f32| p as usize / 64;
+        // The same 50 × 70 storage seen row-major and column-major; a block of 37 rows and 56
+        // steps, so 37 or 56 contiguous lines, most not starting on a cache line.
+        for (row_stride, col_stride) in [(70, 1), (1, 50)] {
+            let op = Operand { ptr: a.as_ptr(), row_stride, col_stride };
+            let (rows, steps) = (3..40, 5..61);
+            let mut ahead = Ahead::new(op, Some((rows.clone(), steps.clone())));
+            let fetched: Vec<usize> = (0..ahead.left()).map(|_| cache_line(ahead.advance())).collect();
+            for i in rows.clone() {
+                for p in steps.clone() {
+                    let element = a.as_ptr().wrapping_offset(i as isize * row_stride + p as isize * col_stride);
+                    assert!(fetched.contains(&cache_line(element)), "({i}, {p}), strides {row_stride}/{col_stride}");
+                }
+            }
+            // Not much more than the block: its cache lines, plus at most one per line.
+            let lines = if col_stride == 1 { rows.len() } else { steps.len() };
+            let spanned: std::collections::HashSet<usize> = fetched.iter().copied().collect();
+            assert!(fetched.len() <= spanned.len() + lines, "{} fetches for {} lines", fetched.len(), spanned.len());
+        }
+        // Nothing to fetch: A without a contiguous axis, or no block.
+        let strided = Operand { ptr: a.as_ptr(), row_stride: 140, col_stride: 2 };
+        assert_eq!(Ahead::new(strided, Some((0..5, 0..5))).left(), 0);
+        assert_eq!(Ahead::new(strided, None).left(), 0);
     }
 }
