@@ -231,9 +231,9 @@ unsafe fn block(
 /// before it is multiplied (the micro-kernel asks for one line every 16 steps, so the loads
 /// overlap its arithmetic). A training step's batch comes from main memory: packed without
 /// this, W1's forward product at batch 256 took 5–8% longer than with the batch already in
-/// cache, and 5% longer than with it (BENCHMARKS.md). The first block of a product is not
-/// fetched ahead: doing it while B was packed, or in bursts between tiles, only moved the
-/// wait.
+/// cache; with it, about 5% less than without (BENCHMARKS.md). The first block of a product
+/// is not fetched ahead: doing it while B was packed, or in bursts between tiles, only
+/// moved the wait.
 struct Ahead {
     /// How far apart the block's contiguous lines are (rows of a row-major A, columns of a
     /// column-major one), and how many 64-byte cache lines each line and the block span.
