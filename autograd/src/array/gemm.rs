@@ -42,10 +42,10 @@ thread_local! {
     static PACKED_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `f` with the first `len` elements of this thread's buffer (grown if needed, never
-/// shrunk: packing overwrites what it uses, so sizes alternating between products cost no
-/// zeroing), or with a fresh one if the buffer is already in use (a product inside a
-/// product's task).
+/// Runs `f` with `len` elements of this thread's buffer, from its first 64-byte boundary
+/// (grown if needed, never shrunk: packing overwrites what it uses, so sizes alternating
+/// between products cost no zeroing), or of a fresh one if the buffer is already in use (a
+/// product inside a product's task).
 fn with_buffer<R>(
     buffer: &'static std::thread::LocalKey<RefCell<Vec<f32>>>,
     len: usize,
