@@ -671,6 +671,7 @@ unsafe fn kernel_x16<const ROWS: usize, const IN_PLACE: bool>(
 }
 
 #[cfg(not(target_arch = "x86_64"))]
+#[allow(clippy::too_many_arguments)]
 unsafe fn kernel_x16<const ROWS: usize, const IN_PLACE: bool>(
     _: usize,
     _: *const f32,
