@@ -43,8 +43,8 @@ fn ten_thousand_training_steps_do_not_grow_memory() {
     }
     assert!(last < first, "the model should learn: loss {first} → {last}");
     assert_eq!(live_tensors(), tensors, "tensors were left behind by training steps");
-    // Tensors made on a thread that has ended and dropped on this one are counted both ways
-    // (each thread counts its own; an ended thread's counts are kept).
+    // Tensors made on a thread that has ended, and dropped on this one, still balance the
+    // count.
     let made_there = std::thread::spawn(|| (0..10).map(|_| Tensor::<f32>::zeros(&[2])).collect::<Vec<_>>());
     let made_there = made_there.join().unwrap();
     assert_eq!(live_tensors(), tensors + 10);

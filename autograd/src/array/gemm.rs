@@ -187,7 +187,7 @@ unsafe fn block(
     // Rows and shared-dimension range of A's block (ic, kb).
     let a_block = |ic: usize, kb: usize| {
         let pc = kb * kc_max;
-        (ic..MC.min(rows.end - ic) + ic, pc..kc_max.min(k - pc) + pc)
+        (ic..(ic + MC).min(rows.end), pc..(pc + kc_max).min(k))
     };
     for jc in cols.clone().step_by(NC) {
         let nc = NC.min(cols.end - jc);
